@@ -1,0 +1,62 @@
+"""The `smoke` command: parse, call, map the outcome to an exit code. Logic lives elsewhere."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from smoke import __version__
+from smoke.errors import ExitCode, SmokeError
+from smoke.redact import redact_text
+from smoke.suite import load_suite
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exits_cleanly(command: F) -> F:
+    """Turn every SmokeError into one redacted line on stderr and its documented exit code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SmokeError as exc:
+            click.echo(f"smoke: error: {redact_text(str(exc))}", err=True)
+            sys.exit(int(exc.exit_code))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smoke")
+def cli() -> None:
+    """Post-deploy smoke test for Celery fleets."""
+
+
+@cli.command()
+@click.argument("suite_file", metavar="SUITE", type=click.Path(dir_okay=False))
+@exits_cleanly
+def validate(suite_file: str) -> None:
+    """Check a suite file without touching a broker."""
+    suite = load_suite(suite_file)
+    click.echo(
+        f"{suite_file}: ok: suite {suite.suite!r}, {len(suite.workers)} workers, "
+        f"{len(suite.queues())} queues, {len(suite.canaries)} canaries"
+    )
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("smoke: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.BAD_INPUT))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
