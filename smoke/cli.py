@@ -11,8 +11,10 @@ import click
 
 from smoke import __version__
 from smoke.errors import ExitCode, SmokeError
+from smoke.execute import Outputs, execute
 from smoke.redact import redact_text
 from smoke.suite import load_suite
+from smoke.target import load_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +49,42 @@ def validate(suite_file: str) -> None:
         f"{suite_file}: ok: suite {suite.suite!r}, {len(suite.workers)} workers, "
         f"{len(suite.queues())} queues, {len(suite.canaries)} canaries"
     )
+
+
+@cli.command()
+@click.option(
+    "--suite", "suite_file", required=True, type=click.Path(dir_okay=False), help="Suite YAML."
+)
+@click.option("--broker", envvar=None, help="Broker URL (default: env CELERY_BROKER_URL).")
+@click.option("--result-backend", help="The workers' result backend URL.")
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False),
+    help="Write the JSON summary here.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["auto", "json", "table"]),
+    default="auto",
+    show_default=True,
+    help="stdout: JSON lines, or a table (auto: table on a terminal).",
+)
+@click.option("--run-id", default=None, help="Id for this run (default: random).")
+@exits_cleanly
+def run(
+    suite_file: str,
+    broker: str | None,
+    result_backend: str | None,
+    summary_path: str | None,
+    output_format: str,
+    run_id: str | None,
+) -> None:
+    """Verify a live Celery fleet against a suite."""
+    suite, target = load_target(suite_file, broker, result_backend)
+    summary = execute(suite, target, Outputs(output_format, summary_path), run_id)
+    sys.exit(int(summary.exit_code))
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The one exception tree. Check outcomes are data (CheckResult); these are for runs that cannot go on.
+"""The one exception tree, for runs that cannot go on. Check outcomes are data (CheckResult).
 
 Every error carries the exit code the CLI maps it to and structured fields for the JSON log.
 """
@@ -36,7 +36,7 @@ class UsageError(SmokeError):
 
 
 class SuiteError(UsageError):
-    """A suite file that cannot be used; names the file, the path inside it and what was expected."""
+    """An unusable suite file: names the file, the path inside it and what was expected."""
 
     def __init__(self, file: str, path: str, problem: str) -> None:
         where = f"{file}: {path}" if path else file
@@ -47,7 +47,7 @@ class SuiteError(UsageError):
 
 
 class BrokerError(SmokeError):
-    """The runner itself could not use the broker (not a worker's problem: that is a failed check)."""
+    """The runner itself could not use the broker (a worker that cannot is a failed check)."""
 
     exit_code = ExitCode.COULD_NOT_RUN
 

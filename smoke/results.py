@@ -24,6 +24,7 @@ class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     INTERRUPTED = "interrupted"
+    ERROR = "error"  # the runner itself could not run the suite
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,14 @@ class Summary:
     checks: tuple[CheckResult, ...]
     context: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
+    error: str = ""  # why the run could not run at all (the runner's broker), already redacted
 
     @property
     def verdict(self) -> Verdict:
         if self.interrupted:
             return Verdict.INTERRUPTED
+        if self.error:
+            return Verdict.ERROR
         return Verdict.FAIL if any(c.failed for c in self.checks) else Verdict.PASS
 
     @property
@@ -103,6 +107,7 @@ class Summary:
             Verdict.PASS: ExitCode.PASSED,
             Verdict.FAIL: ExitCode.CHECK_FAILED,
             Verdict.INTERRUPTED: ExitCode.INTERRUPTED,
+            Verdict.ERROR: ExitCode.COULD_NOT_RUN,
         }[self.verdict]
 
     @property
@@ -124,4 +129,5 @@ class Summary:
             "context": self.context,
             "counts": self.counts,
             "checks": [c.to_dict() for c in self.checks],
+            "error": self.error,
         }

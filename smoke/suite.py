@@ -88,10 +88,14 @@ class Suite(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Suite:
         if self.settle > self.deadline:
-            raise ValueError(f"settle ({self.settle:g}s) must not exceed deadline ({self.deadline:g}s)")
+            raise ValueError(
+                f"settle ({self.settle:g}s) must not exceed deadline ({self.deadline:g}s)"
+            )
         if not self.workers and not self.canaries:
             raise ValueError("a suite needs at least one worker or canary")
-        _reject_duplicates("workers", [(f"workers[{i}]", w.name) for i, w in enumerate(self.workers)])
+        _reject_duplicates(
+            "workers", [(f"workers[{i}]", w.name) for i, w in enumerate(self.workers)]
+        )
         _reject_duplicates(
             "canaries", [(f"canaries[{i}]", c.check_id) for i, c in enumerate(self.canaries)]
         )

@@ -1,0 +1,106 @@
+"""The runner's own broker connection and the broker-side facts about queues.
+
+Errors here are the runner's, not a worker's: they end the run with exit 3. Only an unreachable
+broker is retried (it may still be starting after a sync); a refused login or a missing vhost is
+final at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from amqp.exceptions import AccessRefused, NotAllowed, NotFound
+from kombu import Connection
+from kombu.exceptions import OperationalError
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+
+from smoke.errors import BrokerAccessRefused, BrokerUnreachable, VhostMissing
+from smoke.redact import mask_url
+
+# Drivers whose passive declare reports real consumer counts. Virtual transports (filesystem,
+# redis, memory) answer every passive declare with 0 consumers, so their counts mean nothing.
+_COUNTING_DRIVERS = frozenset({"amqp", "librabbitmq"})
+
+
+@dataclass(frozen=True)
+class QueueStat:
+    name: str
+    exists: bool | None  # None: the transport cannot tell
+    messages: int | None = None
+    consumers: int | None = None  # None: the transport cannot tell
+
+
+def connect(
+    url: str,
+    patience_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Connection:
+    """Open a connection, retrying an unreachable broker for up to `patience_s` seconds."""
+    connection = Connection(url, connect_timeout=min(5.0, max(patience_s, 0.5)))
+    retrying = Retrying(
+        stop=stop_after_delay(patience_s),
+        wait=wait_exponential_jitter(initial=0.1, max=2.0),
+        retry=retry_if_exception_type(BrokerUnreachable),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                _connect_once(connection, url)
+    except BaseException:
+        connection.release()
+        raise
+    return connection
+
+
+def _connect_once(connection: Connection, url: str) -> None:
+    masked = mask_url(url)
+    try:
+        connection.ensure_connection(
+            max_retries=1, interval_start=0, timeout=connection.connect_timeout
+        )
+    except AccessRefused:
+        user = urlsplit(url).username or "(none)"
+        raise BrokerAccessRefused(
+            f"broker refused our login as user {user!r} at {masked} (AccessRefused 403)",
+            broker=masked,
+            user=user,
+        ) from None
+    except NotAllowed:
+        vhost = urlsplit(url).path.lstrip("/") or "/"
+        raise VhostMissing(
+            f"vhost {vhost!r} does not exist or is not open to us at {masked} (NotAllowed 530)",
+            broker=masked,
+            vhost=vhost,
+        ) from None
+    except (TimeoutError, OperationalError, OSError) as exc:
+        raise BrokerUnreachable(f"cannot reach broker {masked}: {exc}", broker=masked) from None
+
+
+def can_count_consumers(connection: Connection) -> bool:
+    return str(connection.transport.driver_type) in _COUNTING_DRIVERS
+
+
+def queue_stats(connection: Connection, names: Iterable[str]) -> dict[str, QueueStat]:
+    """Passive-declare every queue on one reused channel (a 404 closes it: then open one more)."""
+    names = list(names)
+    if not can_count_consumers(connection):
+        return {name: QueueStat(name, exists=None) for name in names}
+    stats: dict[str, QueueStat] = {}
+    channel = connection.channel()
+    try:
+        for name in names:
+            try:
+                _, messages, consumers = channel.queue_declare(queue=name, passive=True)
+            except NotFound:
+                stats[name] = QueueStat(name, exists=False)
+                channel = connection.channel()
+            else:
+                stats[name] = QueueStat(name, True, messages, consumers)
+    finally:
+        channel.close()
+    return stats

@@ -1,0 +1,137 @@
+"""What the fleet says about itself: who answered, what each node consumes and has registered.
+
+All three questions (ping, active_queues, registered) go out as broadcasts at once and their replies
+are collected on one reply queue. Collection returns as soon as every expected node has answered all
+three, plus a short quiet gap for stragglers, instead of waiting out an idle timeout as
+`celery inspect` does.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from celery import Celery
+from kombu import Connection, Consumer, Message
+
+COMMANDS = ("ping", "active_queues", "registered")
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    queues: frozenset[str] = frozenset()
+    registered: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    nodes: dict[str, Node] = field(default_factory=dict)
+
+    def matching(self, pattern: str) -> tuple[Node, ...]:
+        return tuple(
+            node for name, node in sorted(self.nodes.items()) if fnmatchcase(name, pattern)
+        )
+
+    def consumers_of(self, queue: str) -> tuple[Node, ...]:
+        return tuple(node for _, node in sorted(self.nodes.items()) if queue in node.queues)
+
+    def merge(self, other: FleetSnapshot) -> FleetSnapshot:
+        return FleetSnapshot({**self.nodes, **other.nodes})
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """How many nodes must answer per node-name pattern, and exact names when they are known."""
+
+    patterns: dict[str, int]
+    names: frozenset[str] = frozenset()
+
+    def met_by(self, answered: Iterable[str]) -> bool:
+        answered = set(answered)
+        if not self.names <= answered:
+            return False
+        return all(
+            sum(fnmatchcase(name, pattern) for name in answered) >= minimum
+            for pattern, minimum in self.patterns.items()
+        )
+
+
+def gather(
+    app: Celery,
+    connection: Connection,
+    expectation: Expectation,
+    window_s: float,
+    quiet_s: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+) -> FleetSnapshot:
+    """One round of the three broadcasts; returns early once `expectation` is met."""
+    mailbox = app.control.mailbox(connection)
+    channel = connection.default_channel
+    tickets = {uuid.uuid4().hex: command for command in COMMANDS}
+    replies: dict[str, dict[str, Any]] = {command: {} for command in COMMANDS}
+
+    def on_reply(body: Any, message: Message) -> None:
+        command = tickets.get(message.headers.get("ticket", ""))
+        if command is not None and isinstance(body, dict):
+            replies[command].update(body)
+
+    consumer = Consumer(channel, [mailbox.reply_queue], accept=["json"], no_ack=True)
+    consumer.register_callback(on_reply)
+    try:
+        with consumer:
+            for ticket, command in tickets.items():
+                mailbox._publish(
+                    command, {}, reply_ticket=ticket, channel=channel, timeout=window_s
+                )
+            satisfied = lambda: expectation.met_by(_complete(replies))  # noqa: E731
+            _drain(connection, satisfied, window_s, quiet_s, clock)
+    finally:
+        # Virtual transports delete the reply queue here; on AMQP it is exclusive and dies with us.
+        channel.after_reply_message_received(mailbox.reply_queue.name)
+    return _snapshot(replies)
+
+
+def _drain(
+    connection: Connection,
+    satisfied: Callable[[], bool],
+    window_s: float,
+    quiet_s: float,
+    clock: Callable[[], float],
+) -> None:
+    end = clock() + window_s
+    while (left := end - clock()) > 0:
+        met = satisfied()
+        try:
+            connection.drain_events(timeout=min(quiet_s, left) if met else left)
+        except TimeoutError:
+            if met:
+                return
+
+
+def _complete(replies: dict[str, dict[str, Any]]) -> set[str]:
+    """Nodes that answered every command."""
+    answered = [set(by_node) for by_node in replies.values()]
+    return set.intersection(*answered) if answered else set()
+
+
+def _snapshot(replies: dict[str, dict[str, Any]]) -> FleetSnapshot:
+    nodes = {}
+    for name in replies["ping"]:
+        queues = replies["active_queues"].get(name) or []
+        registered = replies["registered"].get(name) or []
+        nodes[name] = Node(
+            name=name,
+            queues=frozenset(q["name"] for q in queues if isinstance(q, dict) and "name" in q),
+            registered=frozenset(_task_name(entry) for entry in registered),
+        )
+    return FleetSnapshot(nodes)
+
+
+def _task_name(entry: str) -> str:
+    # `registered` may carry attributes after the name: "scan.vision [rate_limit=10/m]".
+    return str(entry).split(" ", 1)[0]

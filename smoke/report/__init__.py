@@ -1,0 +1,1 @@
+"""Reporters turn a `Summary` (or one finished check) into output; they never decide the verdict."""
