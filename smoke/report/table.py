@@ -14,10 +14,6 @@ def render_check(result: CheckResult) -> str:
     return line
 
 
-def render(summary: Summary) -> str:
-    return "\n".join([render_check(result) for result in summary.checks] + [render_verdict(summary)])
-
-
 def render_verdict(summary: Summary) -> str:
     lines = [f"suite {summary.suite}, run {summary.run_id}"]
     if summary.context:
