@@ -1,0 +1,1 @@
+"""The demo fleet: real Celery worker processes in the incident's shape (see `smoke demo`)."""

@@ -1,0 +1,109 @@
+"""Start and stop real `celery worker` processes; used by `smoke demo` and by the test suite.
+
+Every process started here is stopped by the context manager that started it, also on errors and
+Ctrl-C: the demo and the tests must never leave a worker behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from celery import Celery
+
+STOP_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    node: str  # celery@<name>, like a pod's node name
+    app: str  # the -A argument, module:attribute
+    queues: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    pool: str = "threads"
+    concurrency: int = 4
+    log: Path | None = None
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", self.app, "worker",
+            "-n", self.node, "-Q", ",".join(self.queues),
+            "-P", self.pool, "-c", str(self.concurrency),
+            "--without-heartbeat", "--without-gossip", "--without-mingle",
+            "-l", "warning",
+        ]  # fmt: skip
+
+
+@dataclass
+class WorkerProcess:
+    spec: WorkerSpec
+    process: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if not self.alive():
+            return
+        # The worker's own process group: prefork children and anything it spawned go too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def start(spec: WorkerSpec, base_env: Mapping[str, str] | None = None) -> WorkerProcess:
+    env = {**(os.environ if base_env is None else base_env), **spec.env}
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    with contextlib.ExitStack() as stack:
+        output = (
+            stack.enter_context(spec.log.open("ab")) if spec.log is not None else subprocess.DEVNULL
+        )
+        process = subprocess.Popen(
+            spec.argv(), env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return WorkerProcess(spec, process)
+
+
+def wait_until_answering(
+    app: Celery, nodes: Sequence[str], timeout_s: float, processes: Sequence[WorkerProcess] = ()
+) -> set[str]:
+    """Ping `nodes` until all answer or `timeout_s` passes; returns the ones that answered."""
+    answered: set[str] = set()
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and answered != set(nodes):
+        missing = sorted(set(nodes) - answered)
+        replies = app.control.ping(destination=missing, timeout=0.5) or []
+        answered |= {node for reply in replies for node in reply}
+        if any(not p.alive() for p in processes):
+            break
+    return answered
+
+
+@contextlib.contextmanager
+def running(
+    specs: Sequence[WorkerSpec], base_env: Mapping[str, str] | None = None
+) -> Iterator[list[WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    try:
+        for spec in specs:
+            started.append(start(spec, base_env))
+        yield started
+    finally:
+        for worker in started:
+            worker.stop()
