@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -98,3 +99,10 @@ def main() -> None:
         sys.exit(int(ExitCode.BAD_INPUT))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A bug of ours must still end in one line and a documented code, not a traceback.
+        if os.environ.get("SMOKE_DEBUG"):
+            raise
+        reason = redact_text(f"{type(exc).__name__}: {exc}")
+        click.echo(f"smoke: internal error: {reason} (SMOKE_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(int(ExitCode.COULD_NOT_RUN))
