@@ -17,7 +17,7 @@ _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[^}]*\}
 _MARK = "zzsmokeplaceholderzz"
 _URL_START = re.compile(r"^\s*(amqps?|pyamqp|librabbitmq|rediss?)://", re.IGNORECASE)
 _FAMILY = {"amqp": "amqp", "amqps": "amqp", "pyamqp": "amqp", "librabbitmq": "amqp"}
-_DEFAULT_PORT = {"amqp": 5672, "amqps": 5671, "redis": 6379, "rediss": 6379}
+_DEFAULT_PORT = {"amqps": 5671, "amqp": 5672, "pyamqp": 5672, "librabbitmq": 5672}
 _CLUSTER_SUFFIXES = (".svc.cluster.local", ".svc")
 
 
@@ -80,7 +80,7 @@ def parse_broker_url(text: str, namespace: str | None = None) -> BrokerURL:
             raise BrokerURLError("not a valid URL (the port is not a number)") from None
         port = None  # templated port: unknown
     else:
-        port = port if port is not None else _DEFAULT_PORT.get(parts.scheme.lower())
+        port = port if port is not None else _DEFAULT_PORT.get(parts.scheme.lower(), 6379)
     scheme = parts.scheme.lower()
     family = _FAMILY.get(scheme, "redis")
     vhost: str | None = None

@@ -34,19 +34,23 @@ class Container:
         return str(self.data.get("name", ""))
 
     def command_line(self) -> list[str]:
-        """command + args as argv; `sh -c "celery ... -Q a,b"` style strings are split too."""
-        tokens: list[str] = []
+        """command + args as argv, with the script of `sh -c "celery ... -Q a,b"` split too.
+
+        Kubernetes runs argv without a shell, so only a `-c` script is split into words.
+        """
+        raw: list[str] = []
         for part in ("command", "args"):
             items = self.data.get(part)
-            for item in items if isinstance(items, list) else ():
-                text = str(item)
-                if any(space in text for space in " \t\n"):
-                    try:
-                        tokens.extend(shlex.split(text))
-                    except ValueError:  # unbalanced quotes: keep the words we can see
-                        tokens.extend(text.split())
-                else:
-                    tokens.append(text)
+            raw.extend(str(item) for item in (items if isinstance(items, list) else ()))
+        tokens: list[str] = []
+        for previous, token in zip(["", *raw], raw, strict=False):
+            if previous == "-c" and any(space in token for space in " \t\n"):
+                try:
+                    tokens.extend(shlex.split(token))
+                except ValueError:  # unbalanced quotes: keep the words we can see
+                    tokens.extend(token.split())
+            else:
+                tokens.append(token)
         return tokens
 
 
