@@ -43,13 +43,4 @@ class LintContext:
         self, rule: str, severity: Severity, message: str, path: str, *, hint: str, subject: str
     ) -> Finding:
         line = self.suite_lines.get(path)
-        return Finding(
-            rule=rule,
-            severity=severity,
-            message=message,
-            file=self.suite_file,
-            path=path,
-            line=line,
-            hint=hint,
-            object=subject,
-        )
+        return Finding(rule, severity, message, self.suite_file, path, None, line, hint, subject)

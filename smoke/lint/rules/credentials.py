@@ -76,7 +76,9 @@ def _odd_ones(
         if value == majority:
             continue
         if majority is None:
-            message = f"{subject}: sources disagree on {attribute}: {summary}"
+            message = (
+                f"{subject}: sources disagree on {attribute}: {summary} ({source.url.display()})"
+            )
             hint = f"pick one {attribute} for {subject} and use it in every source"
         else:
             agreeing = [s.where for s in values if getattr(s.url, attribute) == majority]

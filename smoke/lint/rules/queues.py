@@ -130,24 +130,33 @@ def _compare(
 def check_naming(ctx: LintContext) -> Iterator[Finding]:
     """One queue per task, named like the task (the scan team's policy)."""
     for i, worker in enumerate(ctx.suite.workers):
-        for j, task in enumerate(worker.tasks):
-            if task not in worker.queues:
-                yield ctx.suite_finding(
-                    NAMING_RULE,
-                    Severity.ERROR,
-                    f"worker {worker.name}: task {task} has no queue of the same name",
-                    f"workers[{i}].tasks[{j}]",
-                    hint=f"route {task} to a queue named {task} and add it to the worker's queues",
-                    subject=f"worker {worker.name}",
+        problems = [
+            (
+                Severity.ERROR,
+                f"task {task} has no queue of the same name",
+                f"tasks[{j}]",
+                f"route {task} to a queue named {task} and add it to the worker's queues",
+            )
+            for j, task in enumerate(worker.tasks)
+            if task not in worker.queues
+        ]
+        if worker.tasks:  # a worker that lists no tasks cannot be held to the policy
+            problems += [
+                (
+                    Severity.WARNING,
+                    f"queue {queue} is named after no task",
+                    f"queues[{j}]",
+                    "name each queue after the one task it carries",
                 )
-        if worker.tasks:
-            for j, queue in enumerate(worker.queues):
-                if queue not in worker.tasks:
-                    yield ctx.suite_finding(
-                        NAMING_RULE,
-                        Severity.WARNING,
-                        f"worker {worker.name}: queue {queue} is named after no task",
-                        f"workers[{i}].queues[{j}]",
-                        hint="name each queue after the one task it carries",
-                        subject=f"worker {worker.name}",
-                    )
+                for j, queue in enumerate(worker.queues)
+                if queue not in worker.tasks
+            ]
+        for severity, problem, where, hint in problems:
+            yield ctx.suite_finding(
+                NAMING_RULE,
+                severity,
+                f"worker {worker.name}: {problem}",
+                f"workers[{i}].{where}",
+                hint=hint,
+                subject=f"worker {worker.name}",
+            )
