@@ -21,16 +21,8 @@ from smoke.suite import load_suite
 
 # The kinds some rule reads; the rest are counted in the report as not checked.
 CHECKED_KINDS = frozenset(
-    {
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-        "Secret",
-        "ConfigMap",
-        "ExternalSecret",
-    }
+    {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
+    | {"Secret", "ConfigMap", "ExternalSecret"}
 )
 
 

@@ -9,8 +9,7 @@ from typing import Any
 
 class Severity(StrEnum):
     ERROR = "error"  # fails the build (exit 1)
-    WARNING = "warning"
-    INFO = "info"
+    WARNING = "warning"  # reported, does not fail the build
 
 
 @dataclass(frozen=True)

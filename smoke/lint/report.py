@@ -13,7 +13,6 @@ from smoke.redact import redact, redact_text
 
 SCHEMA = "celery-smoke/lint/v1"
 FORMATS = ("text", "json", "sarif")
-_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def order(findings: Sequence[Finding]) -> list[Finding]:
@@ -82,7 +81,7 @@ def _sarif(findings: Sequence[Finding], rules: Sequence[str]) -> dict[str, Any]:
         results.append(
             {
                 "ruleId": f.rule,
-                "level": _SARIF_LEVEL[f.severity],
+                "level": f.severity.value,  # SARIF's level names match ours
                 "message": {"text": f"{f.message}. Hint: {f.hint}" if f.hint else f.message},
                 "locations": [
                     {

@@ -3,9 +3,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-from conftest import Lint
-
 from smoke.lint.findings import Severity
+from tests.lint.helpers import Lint
 
 RULE = "broker-credential-drift"
 

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import BASE_SUITE, Lint
-
 from smoke.lint.findings import Severity
+from tests.lint.helpers import BASE_SUITE, Lint
 
 RULE = "env-name-mismatch"
 PREFIXED_SUITE = BASE_SUITE.replace(

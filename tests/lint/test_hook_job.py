@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Lint
+
+from tests.lint.helpers import Lint
 
 RULE = "hook-job"
 

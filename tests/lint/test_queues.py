@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import BASE_SUITE, Lint
 
 from smoke.lint.findings import Severity
 from smoke.lint.objects import Container
 from smoke.lint.rules.queues import consumed_queues
+from tests.lint.helpers import BASE_SUITE, Lint
 
 RULE = "queue-coverage"
 
