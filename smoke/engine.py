@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from smoke import broker, canary
+from smoke import broker, canary, verify
 from smoke.checks import Observation, fleet_checks
 from smoke.deadline import Deadline
 from smoke.errors import BrokerError, Interrupted, SmokeError
@@ -163,10 +163,10 @@ def _run_canaries(
     if not to_send:
         return
     started = deadline.clock()
-    flights = canary.publish(app, connection, to_send, record.run_id, deadline)
-    for result in canary.collect(
-        app, connection, flights, deadline.clock, target.backend_url or ""
-    ):
+    for result in verify.send_and_verify(
+        app, connection, record.suite, to_send, observation, record.run_id, deadline,
+        target.backend_url,
+    ):  # fmt: skip
         record.record(result.timed(deadline.clock() - started))
 
 

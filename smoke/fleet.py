@@ -3,14 +3,15 @@
 All three questions (ping, active_queues, registered) go out as broadcasts at once and their replies
 are collected on one reply queue. Collection returns as soon as every expected node has answered all
 three, plus a short quiet gap for stragglers, instead of waiting out an idle timeout as
-`celery inspect` does.
+`celery inspect` does. `ask` does the same for any remote-control call (`ask_nodes`: to known
+nodes only, returning the moment all of them have answered).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -70,10 +71,55 @@ def gather(
     clock: Callable[[], float] = time.monotonic,
 ) -> FleetSnapshot:
     """One round of the three broadcasts; returns early once `expectation` is met."""
+    replies = ask(
+        app,
+        connection,
+        {command: {} for command in COMMANDS},
+        window_s,
+        lambda got: expectation.met_by(_complete(got)),
+        quiet_s=quiet_s,
+        clock=clock,
+    )
+    return _snapshot(replies)
+
+
+def ask_nodes(
+    app: Celery,
+    connection: Connection,
+    questions: Mapping[str, Mapping[str, Any]],
+    nodes: Collection[str],
+    window_s: float,
+) -> dict[str, dict[str, Any]]:
+    """Ask known nodes only (`destination`); returns the moment every one has answered all."""
+    if not nodes:
+        return {command: {} for command in questions}
+    return ask(
+        app,
+        connection,
+        questions,
+        window_s,
+        lambda got: set(nodes) <= _complete(got),
+        destination=sorted(nodes),
+        quiet_s=0.0,
+    )
+
+
+def ask(
+    app: Celery,
+    connection: Connection,
+    questions: Mapping[str, Mapping[str, Any]],
+    window_s: float,
+    done: Callable[[dict[str, dict[str, Any]]], bool],
+    destination: list[str] | None = None,
+    quiet_s: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, dict[str, Any]]:
+    """Send remote-control commands at once and collect their replies (command -> node -> reply)
+    on one reply queue until `done` says enough, plus a quiet gap for stragglers."""
     mailbox = app.control.mailbox(connection)
     channel = connection.default_channel
-    tickets = {uuid.uuid4().hex: command for command in COMMANDS}
-    replies: dict[str, dict[str, Any]] = {command: {} for command in COMMANDS}
+    tickets = {uuid.uuid4().hex: command for command in questions}
+    replies: dict[str, dict[str, Any]] = {command: {} for command in questions}
 
     def on_reply(body: Any, message: Message) -> None:
         command = tickets.get(message.headers.get("ticket", ""))
@@ -86,14 +132,18 @@ def gather(
         with consumer:
             for ticket, command in tickets.items():
                 mailbox._publish(
-                    command, {}, reply_ticket=ticket, channel=channel, timeout=window_s
+                    command,
+                    dict(questions[command]),
+                    destination=destination,
+                    reply_ticket=ticket,
+                    channel=channel,
+                    timeout=window_s,
                 )
-            satisfied = lambda: expectation.met_by(_complete(replies))  # noqa: E731
-            _drain(connection, satisfied, window_s, quiet_s, clock)
+            _drain(connection, lambda: done(replies), window_s, quiet_s, clock)
     finally:
         # Virtual transports delete the reply queue here; on AMQP it is exclusive and dies with us.
         channel.after_reply_message_received(mailbox.reply_queue.name)
-    return _snapshot(replies)
+    return replies
 
 
 def _drain(
@@ -106,6 +156,8 @@ def _drain(
     end = clock() + window_s
     while (left := end - clock()) > 0:
         met = satisfied()
+        if met and quiet_s <= 0:
+            return
         try:
             connection.drain_events(timeout=min(quiet_s, left) if met else left)
         except TimeoutError:

@@ -32,6 +32,9 @@ LintRuleId = Literal[
     "task-queue-naming",
     "hook-job",
 ]
+# How a canary is verified (docs/events.md): its result read back, the worker's task events, or
+# whichever the consuming nodes make possible.
+Verify = Literal["result", "events", "auto"]
 
 
 class _Model(BaseModel):
@@ -71,6 +74,7 @@ class Canary(_Model):
     expect: dict[str, Any] | None = None
     timeout: Duration = 30.0
     id: str | None = Field(default=None, min_length=1, pattern=_NAME)
+    verify: Verify | None = None  # default: the suite's
 
     @model_validator(mode="after")
     def _probe_takes_no_arguments(self) -> Canary:
@@ -94,6 +98,7 @@ class Suite(_Model):
     result_backend: str | None = None
     deadline: Duration = 120.0
     settle: Duration = 60.0
+    verify: Verify = "auto"
     context: dict[str, str] = Field(default_factory=dict)
     workers: tuple[Worker, ...] = ()
     canaries: tuple[Canary, ...] = ()
@@ -130,6 +135,9 @@ class Suite(_Model):
         """Every queue the suite names, workers' first, in file order, once each."""
         names = [q for w in self.workers for q in w.queues] + [c.queue for c in self.canaries]
         return tuple(dict.fromkeys(names))
+
+    def verify_of(self, canary: Canary) -> Verify:
+        return canary.verify or self.verify
 
     def with_overrides(self, **fields: Any) -> Suite:
         return self.model_copy(update={k: v for k, v in fields.items() if v is not None})

@@ -19,6 +19,9 @@ from pathlib import Path
 from celery import Celery
 
 STOP_GRACE_S = 5.0
+# Quiet and quick to start. A worker without heartbeat and gossip has no event dispatcher unless it
+# also runs with -E, so it can never be made to send task events: drop "heartbeat" for one that can.
+QUIET = ("heartbeat", "gossip", "mingle")
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,14 @@ class WorkerSpec:
     pool: str = "threads"
     concurrency: int = 4
     log: Path | None = None
+    without: tuple[str, ...] = QUIET
 
     def argv(self) -> list[str]:
         return [
             sys.executable, "-m", "celery", "-A", self.app, "worker",
             "-n", self.node, "-Q", ",".join(self.queues),
             "-P", self.pool, "-c", str(self.concurrency),
-            "--without-heartbeat", "--without-gossip", "--without-mingle",
+            *(f"--without-{feature}" for feature in self.without),
             "-l", "warning",
         ]  # fmt: skip
 

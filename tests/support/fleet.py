@@ -9,7 +9,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from smoke.demo.processes import WorkerProcess, WorkerSpec, running, wait_until_answering
+from smoke.demo.processes import QUIET, WorkerProcess, WorkerSpec, running, wait_until_answering
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,6 +23,7 @@ class FleetWorker:
     probe: bool = True
     expect_answer: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    without: tuple[str, ...] = QUIET
 
 
 @contextlib.contextmanager
@@ -43,6 +44,7 @@ def start_fleet(
                 **w.env,
             },
             log=log_dir / f"{w.node.replace('@', '_')}.log",
+            without=w.without,
         )
         for w in workers
     ]

@@ -3,6 +3,8 @@
 SMOKE_TEST_BROKER / SMOKE_TEST_BACKEND: where it connects. SMOKE_TEST_TASKS: comma-separated task
 names to register. Every task returns {"status": "ok", ...kwargs}; kwargs `sleep` and `fail` make it
 slow or raise, for the canary tests. SMOKE_TEST_PROBE=0 leaves the probe out.
+SMOKE_TEST_IGNORE_RESULT=1 sets task_ignore_result; SMOKE_TEST_TASK_EVENTS=1 sets
+worker_send_task_events (as -E does).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ app.conf.update(
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
     worker_prefetch_multiplier=1,
+    task_ignore_result=os.environ.get("SMOKE_TEST_IGNORE_RESULT") == "1",
+    worker_send_task_events=os.environ.get("SMOKE_TEST_TASK_EVENTS") == "1",
 )
 
 
