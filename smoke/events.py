@@ -53,6 +53,7 @@ class TaskEventLog:
         self.clock = clock
         self.lost: str = ""  # why the event stream broke, if it did
         self._events: dict[str, list[TaskEvent]] = {}
+        self._changes = 0
         self._changed = threading.Condition()
 
     def add(self, body: dict[str, Any]) -> None:
@@ -62,24 +63,38 @@ class TaskEventLog:
         event = TaskEvent(str(body.get("type")), str(body.get("hostname", "?")), self.clock(), body)
         with self._changed:
             self._events.setdefault(task_id, []).append(event)
+            self._changes += 1
             self._changed.notify_all()
 
     def break_off(self, why: str) -> None:
         with self._changed:
             self.lost = why
+            self._changes += 1
             self._changed.notify_all()
 
     def of(self, task_id: str) -> list[TaskEvent]:
         with self._changed:
             return list(self._events.get(task_id, ()))
 
+    def seen(self) -> list[TaskEvent]:
+        with self._changed:
+            return [event for events in self._events.values() for event in events]
+
     def final(self, task_id: str) -> TaskEvent | None:
         return next((e for e in self.of(task_id) if e.type in FINAL), None)
 
-    def wait(self, until: float) -> None:
-        """Until something arrives, the stream breaks, or `until` (monotonic) passes."""
+    def changes(self) -> int:
         with self._changed:
-            self._changed.wait(max(0.0, until - self.clock()))
+            return self._changes
+
+    def wait(self, until: float, changes: int) -> None:
+        """Until the log differs from when it showed `changes` (an event arrived or the stream
+        broke), or `until` (monotonic) passes. Passing `changes` closes the race between looking
+        at the log and waiting on it."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._changes != changes, timeout=max(0.0, until - self.clock())
+            )
 
 
 @dataclass
@@ -145,6 +160,7 @@ def collect(
     results: list[CheckResult] = []
     try:
         while pending:
+            changes = log.changes()
             for task_id in [t for t in pending if log.final(t) is not None]:
                 flight = pending.pop(task_id)
                 results.append(judge(flight, log.of(task_id)))
@@ -154,7 +170,7 @@ def collect(
                 for flight in late:
                     del pending[flight.task_id]
             if pending:
-                log.wait(min(f.due for f in pending.values()))
+                log.wait(min(f.due for f in pending.values()), changes)
     finally:
         # Interrupted or out of time: nothing of ours may linger in a queue or a prefetch.
         unfinished = [f.task_id for f in flights if log.final(f.task_id) is None]

@@ -45,14 +45,12 @@ class Restore:
         text = "task events were enabled temporarily on " + ", ".join(
             self.switched_off + self.not_switched_off
         )
-        if self.switched_off:
-            text += f" and switched off again on {', '.join(self.switched_off)}"
-        if self.not_switched_off:
-            text += (
-                f"; {', '.join(self.not_switched_off)} did not confirm switching them off "
-                "(a node that died restarts with its own settings)"
-            )
-        return text
+        if not self.not_switched_off:
+            return text + " and switched off again"
+        return text + (
+            f"; {', '.join(self.not_switched_off)} did not confirm switching them off "
+            "(a node that died restarts with its own settings)"
+        )
 
 
 def enable(app: Celery, connection: Connection, nodes: Collection[str], window_s: float) -> Switch:

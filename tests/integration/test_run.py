@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +11,11 @@ from typing import Any
 
 import pytest
 import redis
-import yaml
 from kombu import Connection
 
-from tests.conftest import REDIS_URL, REPO, amqp_url, cli_env, run_cli
+from tests.conftest import REDIS_URL, amqp_url
 from tests.support.fleet import FleetWorker, start_fleet
+from tests.support.runs import check, failing, finish_run, smoke_run, start_run, write_suite
 
 pytestmark = pytest.mark.integration
 
@@ -44,11 +42,6 @@ def eco2_suite(**overrides: Any) -> dict[str, Any]:
     return suite
 
 
-def write_suite(path: Path, suite: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(suite))
-    return path
-
-
 @pytest.fixture(scope="module")
 def healthy_fleet(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     workers = [
@@ -58,26 +51,6 @@ def healthy_fleet(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     ]
     with start_fleet(broker_url, REDIS_URL, workers, tmp_path_factory.mktemp("logs")):
         yield
-
-
-def smoke_run(
-    suite_file: Path, broker: str, *extra: str
-) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    summary = suite_file.with_suffix(".summary.json")
-    result = run_cli(
-        "run", "--suite", str(suite_file), "--summary", str(summary), *extra,
-        env=cli_env(CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=REDIS_URL),
-    )  # fmt: skip
-    assert summary.exists(), result.stderr
-    return result, json.loads(summary.read_text())
-
-
-def failing(summary: dict[str, Any]) -> set[str]:
-    return {c["id"] for c in summary["checks"] if c["status"] in ("fail", "error")}
-
-
-def check(summary: dict[str, Any], check_id: str) -> dict[str, Any]:
-    return next(c for c in summary["checks"] if c["id"] == check_id)
 
 
 def ready_messages(broker: str, queues: tuple[str, ...]) -> dict[str, int]:
@@ -262,29 +235,11 @@ def test_sigterm_mid_run_writes_partial_summary_and_exits_4(own_vhost: str, tmp_
     suite_file = write_suite(
         tmp_path / "s.yaml", eco2_suite(settle="40s")
     )  # nobody answers: settles long
-    summary_file = tmp_path / "partial.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smoke",
-            "run",
-            "--suite",
-            str(suite_file),
-            "--summary",
-            str(summary_file),
-        ],
-        env=cli_env(CELERY_BROKER_URL=broker_url, CELERY_RESULT_BACKEND=REDIS_URL),
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_run(suite_file, broker_url)
     time.sleep(2)
     process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 4, stdout + stderr
-    summary = json.loads(summary_file.read_text())
+    result, summary = finish_run(process, suite_file, timeout=30)
+    assert result.returncode == 4, result.stdout + result.stderr
     assert summary["verdict"] == "interrupted"
     assert summary["counts"]["skip"] == 27
-    assert json.loads(stdout.splitlines()[-1])["verdict"] == "interrupted"
+    assert json.loads(result.stdout.splitlines()[-1])["verdict"] == "interrupted"
