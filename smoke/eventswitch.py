@@ -11,6 +11,7 @@ means the node sends no events at all (started with --without-heartbeat --withou
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -75,9 +76,14 @@ def enable(app: Celery, connection: Connection, nodes: Collection[str], window_s
 def restore(app: Celery, connection: Connection, switch: Switch) -> Restore:
     if not switch.turned_on:
         return Restore()
-    replies = ask_nodes(
-        app, connection, {"disable_events": {}}, switch.turned_on, RESTORE_WINDOW_S
-    )["disable_events"]
+    # A second SIGTERM must not cut the restore short: it is held for at most RESTORE_WINDOW_S.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        replies = ask_nodes(
+            app, connection, {"disable_events": {}}, switch.turned_on, RESTORE_WINDOW_S
+        )["disable_events"]
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     off = tuple(
         n for n in switch.turned_on if isinstance(replies.get(n), dict) and "ok" in replies[n]
     )
