@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,6 +14,9 @@ from smoke import __version__
 from smoke.errors import ExitCode, SmokeError
 from smoke.execute import Outputs, execute
 from smoke.redact import redact_text
+from smoke.report.slack import SlackOn
+from smoke.report.slack import config_from as slack_config
+from smoke.report.summary_file import check_writable
 from smoke.suite import load_suite
 from smoke.target import load_target
 
@@ -72,6 +76,16 @@ def validate(suite_file: str) -> None:
     help="stdout: JSON lines, or a table (auto: table on a terminal).",
 )
 @click.option("--run-id", default=None, help="Id for this run (default: random).")
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML here."
+)
+@click.option("--slack-channel", help="Channel for SLACK_BOT_TOKEN (a webhook has its own).")
+@click.option(
+    "--slack-on",
+    type=click.Choice([o.value for o in SlackOn]),
+    help="When to post to Slack (default: failure, when Slack is configured).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="stdout: only failed checks and the verdict.")
 @exits_cleanly
 def run(
     suite_file: str,
@@ -80,10 +94,18 @@ def run(
     summary_path: str | None,
     output_format: str,
     run_id: str | None,
+    junit_path: str | None,
+    slack_channel: str | None,
+    slack_on: str | None,
+    quiet: bool,
 ) -> None:
     """Verify a live Celery fleet against a suite."""
     suite, target = load_target(suite_file, broker, result_backend)
-    summary = execute(suite, target, Outputs(output_format, summary_path), run_id)
+    slack = slack_config(os.environ, slack_channel, slack_on)
+    for path in filter(None, (summary_path, junit_path)):
+        check_writable(path)
+    outputs = Outputs(output_format, summary_path, junit_path, slack, quiet, suite_file)
+    summary = execute(suite, target, outputs, run_id)
     sys.exit(int(summary.exit_code))
 
 
