@@ -31,11 +31,9 @@ MAX_BUDGET_S = 30.0
 MAX_ATTEMPT_TIMEOUT_S = 10
 MIN_ATTEMPT_TIMEOUT_S = 3
 
-# slack_sdk logs request URLs (a webhook's secret) and, at debug, headers (the token): its records
-# end here, whatever logging the host process sets up.
-_SDK_LOG = logging.getLogger("smoke.slack_sdk")
-_SDK_LOG.addHandler(logging.NullHandler())
-_SDK_LOG.propagate = False
+# slack_sdk logs request URLs (a webhook's secret) and, at debug, headers (the token). Its logger is
+# one no logging setup can reach: outside the logger tree, with a level above every record.
+_SDK_LOG = logging.Logger("smoke.slack_sdk", level=logging.CRITICAL + 1)
 
 
 class SlackOn(StrEnum):
