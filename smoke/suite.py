@@ -131,9 +131,6 @@ class Suite(_Model):
         names = [q for w in self.workers for q in w.queues] + [c.queue for c in self.canaries]
         return tuple(dict.fromkeys(names))
 
-    def with_overrides(self, **fields: Any) -> Suite:
-        return self.model_copy(update={k: v for k, v in fields.items() if v is not None})
-
 
 def _reject_duplicates(what: str, entries: list[tuple[str, str]]) -> None:
     seen: dict[str, str] = {}
