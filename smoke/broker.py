@@ -42,7 +42,7 @@ def connect(
     connection = Connection(url, connect_timeout=min(5.0, max(patience_s, 0.5)))
     retrying = Retrying(
         stop=stop_after_delay(patience_s),
-        wait=wait_exponential_jitter(initial=0.1, max=2.0),
+        wait=wait_exponential_jitter(multiplier=0.1, max=2.0),
         retry=retry_if_exception_type(BrokerUnreachable),
         sleep=sleep,
         reraise=True,

@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import Celery, states
 from celery.backends.base import BaseKeyValueStoreBackend, DisabledBackend
+from celery.exceptions import TimeoutError as ResultTimeout
 from kombu import Connection, Producer
 
 from smoke.checks import Observation
@@ -156,7 +157,7 @@ def _ready(backend: Any, task_ids: set[str], wait_s: float) -> Iterator[tuple[st
             yield from backend.get_many(
                 task_ids, timeout=max(wait_s, 0.001), interval=POLL_INTERVAL_S
             )
-        except TimeoutError:
+        except ResultTimeout:
             return
         return
     end = time.monotonic() + wait_s

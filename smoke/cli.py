@@ -13,6 +13,9 @@ import click
 from smoke import __version__
 from smoke.errors import ExitCode, SmokeError
 from smoke.execute import Outputs, execute
+from smoke.lint.command import run_lint
+from smoke.lint.report import FORMATS as LINT_FORMATS
+from smoke.lint.rules import RULE_IDS as LINT_RULES
 from smoke.redact import redact_text
 from smoke.report.slack import SlackOn
 from smoke.report.slack import config_from as slack_config
@@ -109,6 +112,44 @@ def run(
     sys.exit(int(summary.exit_code))
 
 
+@cli.command()
+@click.option("--suite", "suite_file", required=True, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--code",
+    "code_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Python sources to read pydantic-settings env_prefix values from.",
+)
+@click.option("--enable", multiple=True, type=click.Choice(LINT_RULES), help="Opt-in rule to run.")
+@click.option("--disable", multiple=True, type=click.Choice(LINT_RULES), help="Rule to skip.")
+@click.option("--format", "fmt", type=click.Choice(["auto", *LINT_FORMATS]), default="auto")
+@exits_cleanly
+def lint(
+    *,
+    suite_file: str,
+    paths: tuple[str, ...],
+    code_dir: str | None,
+    enable: tuple[str, ...],
+    disable: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Check Kubernetes manifests (files, directories, - for stdin) against the suite, offline."""
+    if fmt == "auto":
+        fmt = "text" if sys.stdout.isatty() else "json"
+    output, code = run_lint(
+        suite_file,
+        paths,
+        code_dir=code_dir,
+        enable=enable,
+        disable=disable,
+        fmt=fmt,
+        stdin=sys.stdin,
+    )
+    click.echo(output)
+    sys.exit(int(code))
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
@@ -120,3 +161,10 @@ def main() -> None:
         sys.exit(int(ExitCode.BAD_INPUT))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A bug of ours must still end in one line and a documented code, not a traceback.
+        if os.environ.get("SMOKE_DEBUG"):
+            raise
+        reason = redact_text(f"{type(exc).__name__}: {exc}")
+        click.echo(f"smoke: internal error: {reason} (SMOKE_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(int(ExitCode.COULD_NOT_RUN))

@@ -202,7 +202,7 @@ def observe(
 
     retrying = Retrying(
         stop=stop_after_delay(settle),
-        wait=wait_exponential_jitter(initial=0.2, max=5.0),
+        wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
         retry=retry_if_result(lambda o: not settled(o)),
         retry_error_callback=last_observation,
         sleep=sleep,

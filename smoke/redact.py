@@ -8,8 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 MASK = "**"
 
-# scheme://user:password@  — the password is whatever sits between the first ':' after '//' and '@'.
-_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)@")
+# scheme://user:password@host — the secret runs from the first ':' after '//' to the LAST '@' before
+# the host, because hand-written URLs often carry an unescaped '@' in the password.
+_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^\s/]+)@")
 # Slack incoming webhooks carry their secret in the path.
 _SLACK_HOOK = re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/_\-]+")
 _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]+")

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,6 +21,17 @@ from smoke.errors import SuiteError
 # `${VAR}` must be set; `${VAR:-fallback}` may not be (as in the shell).
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = r"^[A-Za-z0-9_.@:*\-]+$"
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+EnvName = Annotated[str, Field(pattern=_ENV_NAME)]
+# Stable ids of `smoke lint` rules: users disable them by these names, so they are a contract.
+LintRuleId = Literal[
+    "broker-credential-drift",
+    "env-name-mismatch",
+    "queue-coverage",
+    "task-queue-naming",
+    "hook-job",
+]
 
 
 class _Model(BaseModel):
@@ -39,6 +50,10 @@ class Worker(_Model):
     queues: tuple[str, ...] = Field(min_length=1)
     tasks: tuple[str, ...] = ()
     kubernetes: KubernetesRef | None = None
+    # What the worker's settings read, for `smoke lint`: names without the prefix, and the
+    # pydantic-settings `env_prefix` the settings put in front of them.
+    env: tuple[EnvName, ...] = ()
+    env_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]*$")
 
     @model_validator(mode="after")
     def _default_nodes(self) -> Worker:
@@ -68,6 +83,11 @@ class Canary(_Model):
         return f"canary:{self.id or self.queue}"
 
 
+class LintSettings(_Model):
+    disable: tuple[LintRuleId, ...] = ()
+    enable: tuple[LintRuleId, ...] = ()  # opt-in rules, e.g. task-queue-naming
+
+
 class Suite(_Model):
     suite: str = Field(min_length=1)
     broker: str | None = None
@@ -77,6 +97,7 @@ class Suite(_Model):
     context: dict[str, str] = Field(default_factory=dict)
     workers: tuple[Worker, ...] = ()
     canaries: tuple[Canary, ...] = ()
+    lint: LintSettings = Field(default_factory=LintSettings)
 
     @field_validator("context", mode="before")
     @classmethod
@@ -109,9 +130,6 @@ class Suite(_Model):
         """Every queue the suite names, workers' first, in file order, once each."""
         names = [q for w in self.workers for q in w.queues] + [c.queue for c in self.canaries]
         return tuple(dict.fromkeys(names))
-
-    def with_overrides(self, **fields: Any) -> Suite:
-        return self.model_copy(update={k: v for k, v in fields.items() if v is not None})
 
 
 def _reject_duplicates(what: str, entries: list[tuple[str, str]]) -> None:

@@ -1,0 +1,1 @@
+"""`smoke lint`: the incident's bug classes, caught offline from manifests and the suite."""
