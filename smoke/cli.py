@@ -71,6 +71,13 @@ def validate(suite_file: str) -> None:
     show_default=True,
     help="stdout: JSON lines, or a table (auto: table on a terminal).",
 )
+@click.option(
+    "--termination-log",
+    "termination_path",
+    default=None,
+    help="Write a compact verdict (< 4 KB) here (default: /dev/termination-log when it exists "
+    "and is writable, as in a pod; '' turns it off).",
+)
 @click.option("--run-id", default=None, help="Id for this run (default: random).")
 @exits_cleanly
 def run(
@@ -79,11 +86,12 @@ def run(
     result_backend: str | None,
     summary_path: str | None,
     output_format: str,
+    termination_path: str | None,
     run_id: str | None,
 ) -> None:
     """Verify a live Celery fleet against a suite."""
     suite, target = load_target(suite_file, broker, result_backend)
-    summary = execute(suite, target, Outputs(output_format, summary_path), run_id)
+    summary = execute(suite, target, Outputs(output_format, summary_path, termination_path), run_id)
     sys.exit(int(summary.exit_code))
 
 

@@ -13,7 +13,7 @@ from types import FrameType
 
 from smoke import engine
 from smoke.errors import Interrupted
-from smoke.report import jsonlines, summary_file, table
+from smoke.report import jsonlines, summary_file, table, termination
 from smoke.results import CheckResult, Summary
 from smoke.suite import Suite
 
@@ -22,6 +22,7 @@ from smoke.suite import Suite
 class Outputs:
     format: str = "auto"  # auto | json | table
     summary_path: str | None = None
+    termination_path: str | None = None  # None: /dev/termination-log when in a pod; "": off
 
     def as_table(self) -> bool:
         return self.format == "table" or (self.format == "auto" and sys.stdout.isatty())
@@ -47,6 +48,7 @@ def execute(
         jsonlines.run_finished(summary)
     if outputs.summary_path:
         summary_file.write(summary, outputs.summary_path)
+    termination.write(summary, outputs.termination_path)
     return summary
 
 
