@@ -67,4 +67,5 @@ def _size(lines: list[str]) -> int:
 
 
 def _cut(line: str) -> str:
+    line = " ".join(line.split())  # one check, one line, whatever its reason holds
     return line if len(line) <= _LINE_CHARS else line[: _LINE_CHARS - 3] + "..."

@@ -138,7 +138,7 @@ def serve(cluster: FakeCluster) -> Iterator[FakeCluster]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     cluster.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
