@@ -60,7 +60,7 @@ class Session:
             if prefix is None:
                 continue
             with contextlib.suppress(ClusterError):
-                names.update(f"{prefix}@{pod.name}" for pod in self._ready_pods(worker)[1])
+                names.update(f"{prefix}@{pod.name}" for pod in self._ready_pods(worker))
         return frozenset(names)
 
     def checks(self, snapshot: FleetSnapshot) -> list[CheckResult]:
@@ -89,15 +89,13 @@ class Session:
             pods = self._pods(worker, rollout.selector)
         except ClusterError as exc:
             return [result, _cluster_error(ids[1], exc)]
-        ready = [p for p in pods if p.ready and not p.terminating]
+        ready = _ready(pods)
         deaf = deaf_pods(ready, snapshot)
         excerpts = {pod.name: self._excerpt(worker, pod) for pod in deaf}
         return [result, pods_check(worker, ready, deaf, excerpts)]
 
-    def _ready_pods(self, worker: Worker) -> tuple[Rollout, list[Pod]]:
-        rollout = self._rollout(worker)
-        pods = self._pods(worker, rollout.selector)
-        return rollout, [p for p in pods if p.ready and not p.terminating]
+    def _ready_pods(self, worker: Worker) -> list[Pod]:
+        return _ready(self._pods(worker, self._rollout(worker).selector))
 
     def _connected(self) -> Cluster:
         if self.error is not None:
@@ -217,6 +215,10 @@ def error_lines(log: str) -> tuple[str, ...]:
     """The last few log lines that look like errors, masked and cut to a readable width."""
     hits = [line.strip() for line in log.splitlines() if _ERROR_LINE.search(line)]
     return tuple(_shorten(redact_text(line)) for line in hits[-EXCERPT_LINES:])
+
+
+def _ready(pods: Iterable[Pod]) -> list[Pod]:
+    return [p for p in pods if p.ready and not p.terminating]
 
 
 def _describe(pod: Pod, excerpt: tuple[str, ...]) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smoke.errors import ExitCode
 from smoke.report import termination
 from smoke.results import CheckResult, Status, Summary, errored, failed, passed
 
@@ -95,3 +99,37 @@ def test_default_path_is_only_written_where_it_already_exists(
     default.write_text("")
     termination.write(result, None)
     assert "FAIL ping:w: no node answered" in default.read_text()
+
+
+def test_cli_writes_the_message_when_the_broker_cannot_be_reached(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("suite: t\ndeadline: 3s\nsettle: 0.3s\nworkers: [{name: w, queues: [q]}]\n")
+    target = tmp_path / "termination-log"
+    broker = f"amqp://guest:{SECRET}@127.0.0.1:{port}//"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smoke",
+            "run",
+            "--suite",
+            str(suite),
+            "--broker",
+            broker,
+            "--format",
+            "json",
+            "--termination-log",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == ExitCode.COULD_NOT_RUN, done.stderr
+    text = target.read_text()
+    assert text.startswith("celery-smoke t: ERROR")
+    assert "could not run:" in text and SECRET not in text
