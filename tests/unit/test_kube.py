@@ -230,3 +230,24 @@ def test_error_lines_keep_the_last_few_masked_and_short() -> None:
     assert lines[0].startswith("ERROR attempt 5")
     assert all(PASSWORD not in line and len(line) <= kube.EXCERPT_WIDTH for line in lines)
     assert lines[-1].endswith("...")
+
+
+@pytest.mark.integration
+# engine.py's tenacity call, not this change: newer tenacity deprecates `initial`.
+@pytest.mark.filterwarnings("ignore:The 'initial' parameter is deprecated:DeprecationWarning")
+def test_engine_records_kube_checks_next_to_the_fleet_checks(cluster: FakeCluster) -> None:
+    suite = Suite.model_validate(
+        {
+            "suite": "eco2",
+            "deadline": "10s",
+            "settle": "0.5s",
+            "workers": [SUITE.workers[0].model_dump()],
+        }
+    )
+    # Real Redis, no worker at all: every Ready pod is deaf.
+    summary = engine.run(suite, engine.Target("redis://127.0.0.1:6379/13"), "kube-e2e")
+    by_id = {c.id: c for c in summary.checks}
+    assert [c.id for c in summary.checks][:2] == ["ping:users-worker", "consumes:users-worker"]
+    assert by_id["rollout:users-worker"].status is Status.PASS
+    assert by_id["pods:users-worker"].status is Status.FAIL
+    assert "2 of 2 Ready pod(s) never answered" in by_id["pods:users-worker"].reason
