@@ -78,6 +78,13 @@ def validate(suite_file: str) -> None:
     show_default=True,
     help="stdout: JSON lines, or a table (auto: table on a terminal).",
 )
+@click.option(
+    "--termination-log",
+    "termination_path",
+    default=None,
+    help="Write a compact verdict (< 4 KB) here (default: /dev/termination-log when it exists "
+    "and is writable, as in a pod; '' turns it off).",
+)
 @click.option("--run-id", default=None, help="Id for this run (default: random).")
 @click.option(
     "--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML here."
@@ -96,6 +103,7 @@ def run(
     result_backend: str | None,
     summary_path: str | None,
     output_format: str,
+    termination_path: str | None,
     run_id: str | None,
     junit_path: str | None,
     slack_channel: str | None,
@@ -107,7 +115,9 @@ def run(
     slack = slack_config(os.environ, slack_channel, slack_on)
     for path in filter(None, (summary_path, junit_path)):
         check_writable(path)
-    outputs = Outputs(output_format, summary_path, junit_path, slack, quiet, suite_file)
+    outputs = Outputs(
+        output_format, summary_path, junit_path, slack, quiet, suite_file, termination_path
+    )
     summary = execute(suite, target, outputs, run_id)
     sys.exit(int(summary.exit_code))
 

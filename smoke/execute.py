@@ -14,7 +14,7 @@ from types import FrameType
 
 from smoke import engine
 from smoke.errors import Interrupted, SmokeError
-from smoke.report import console, jsonlines, junit, rerun, slack, summary_file
+from smoke.report import console, jsonlines, junit, rerun, slack, summary_file, termination
 from smoke.report.slack import SlackConfig
 from smoke.results import Summary
 from smoke.suite import Suite
@@ -28,6 +28,7 @@ class Outputs:
     slack: SlackConfig | None = None
     quiet: bool = False
     suite_file: str | None = None  # for the rerun command in reports
+    termination_path: str | None = None  # None: /dev/termination-log when in a pod; "": off
 
     def as_table(self) -> bool:
         return self.format == "table" or (self.format == "auto" and sys.stdout.isatty())
@@ -48,6 +49,7 @@ def execute(
     view.finish(summary)
     if outputs.summary_path:
         summary_file.write(summary, outputs.summary_path)
+    termination.write(summary, outputs.termination_path)
     _side_reports(summary, outputs, suite.deadline)
     return summary
 
