@@ -3,8 +3,11 @@ the properties the Argo CD hook depends on."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -164,3 +167,32 @@ def test_prod_takes_its_broker_secret_from_an_external_secret_on_vhost_eco2() ->
     broker = external["spec"]["target"]["template"]["data"]["CELERY_BROKER_URL"]
     assert broker.startswith("amqp://admin:") and broker.endswith("/eco2")
     assert not of_kind("prod", "Secret")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_our_own_manifests_pass_smoke_lint(overlay: str) -> None:
+    # Dogfood: the hook Job and the broker URLs we ship obey the rules we enforce on others. The
+    # worker Deployments live in the team's own repo, so queue coverage cannot be judged here.
+    manifests = yaml.safe_dump_all(rendered(overlay))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smoke",
+            "lint",
+            "--suite",
+            "jobs/eco2.yaml",
+            "--disable",
+            "queue-coverage",
+            "--format",
+            "json",
+            "-",
+        ],
+        input=manifests,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **SUITE_ENV},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["findings"] == []
