@@ -40,7 +40,12 @@ class Observation:
 
 
 def fleet_checks(suite: Suite, observation: Observation) -> list[CheckResult]:
-    results = [check for worker in suite.workers for check in worker_checks(worker, observation)]
+    snapshot = observation.snapshot
+    results = [
+        check
+        for worker in suite.workers
+        for check in (ping_check(worker, snapshot), consumes_check(worker, snapshot))
+    ]
     results += [queue_check(queue, observation) for queue in suite.queues()]
     results += [
         route_check(task, task_queue(task, worker, suite), observation.snapshot)
@@ -48,10 +53,6 @@ def fleet_checks(suite: Suite, observation: Observation) -> list[CheckResult]:
         for task in worker.tasks
     ]
     return results
-
-
-def worker_checks(worker: Worker, observation: Observation) -> list[CheckResult]:
-    return [ping_check(worker, observation.snapshot), consumes_check(worker, observation.snapshot)]
 
 
 def ping_check(worker: Worker, snapshot: FleetSnapshot) -> CheckResult:

@@ -17,6 +17,9 @@ from smoke.lint.command import run_lint
 from smoke.lint.report import FORMATS as LINT_FORMATS
 from smoke.lint.rules import RULE_IDS as LINT_RULES
 from smoke.redact import redact_text
+from smoke.report.slack import SlackOn
+from smoke.report.slack import config_from as slack_config
+from smoke.report.summary_file import check_writable
 from smoke.suite import load_suite
 from smoke.target import load_target
 
@@ -75,7 +78,24 @@ def validate(suite_file: str) -> None:
     show_default=True,
     help="stdout: JSON lines, or a table (auto: table on a terminal).",
 )
+@click.option(
+    "--termination-log",
+    "termination_path",
+    default=None,
+    help="Write a compact verdict (< 4 KB) here (default: /dev/termination-log when it exists "
+    "and is writable, as in a pod; '' turns it off).",
+)
 @click.option("--run-id", default=None, help="Id for this run (default: random).")
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML here."
+)
+@click.option("--slack-channel", help="Channel for SLACK_BOT_TOKEN (a webhook has its own).")
+@click.option(
+    "--slack-on",
+    type=click.Choice([o.value for o in SlackOn]),
+    help="When to post to Slack (default: failure, when Slack is configured).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="stdout: only failed checks and the verdict.")
 @exits_cleanly
 def run(
     suite_file: str,
@@ -83,11 +103,22 @@ def run(
     result_backend: str | None,
     summary_path: str | None,
     output_format: str,
+    termination_path: str | None,
     run_id: str | None,
+    junit_path: str | None,
+    slack_channel: str | None,
+    slack_on: str | None,
+    quiet: bool,
 ) -> None:
     """Verify a live Celery fleet against a suite."""
     suite, target = load_target(suite_file, broker, result_backend)
-    summary = execute(suite, target, Outputs(output_format, summary_path), run_id)
+    slack = slack_config(os.environ, slack_channel, slack_on)
+    for path in filter(None, (summary_path, junit_path)):
+        check_writable(path)
+    outputs = Outputs(
+        output_format, summary_path, junit_path, slack, quiet, suite_file, termination_path
+    )
+    summary = execute(suite, target, outputs, run_id)
     sys.exit(int(summary.exit_code))
 
 

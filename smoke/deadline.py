@@ -22,9 +22,6 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self.total_s - self.elapsed())
 
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
     def within(self, seconds: float) -> float:
         """`seconds`, cut to what the deadline still allows."""
         return max(0.0, min(seconds, self.remaining()))

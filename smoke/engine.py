@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from smoke import broker, canary, verify
+from smoke import broker, canary, kube, verify
 from smoke.checks import Observation, fleet_checks
 from smoke.deadline import Deadline
 from smoke.errors import BrokerError, Interrupted, SmokeError
@@ -89,7 +89,7 @@ def planned(suite: Suite) -> list[str]:
     ids = [f"{kind}:{w.name}" for w in suite.workers for kind in ("ping", "consumes")]
     ids += [f"queue:{q}" for q in suite.queues()]
     ids += [f"route:{t}" for w in suite.workers for t in w.tasks]
-    return ids + [c.check_id for c in suite.canaries]
+    return ids + kube.planned(suite) + [c.check_id for c in suite.canaries]
 
 
 def client_app(target: Target) -> Celery:
@@ -135,11 +135,14 @@ def _run(record: Run, target: Target, deadline: Deadline, sleep: Callable[[float
     connection = broker.connect(target.broker_url, patience, sleep=sleep)
     app = client_app(target)
     try:
-        with connection:
-            observation, attempts = observe(app, connection, suite, deadline, sleep)
+        with connection, kube.session(suite) as cluster:
+            names = cluster.expected_nodes() if cluster else frozenset()
+            observation, attempts = observe(app, connection, suite, deadline, sleep, names)
             fleet_time = deadline.elapsed()
             for result in fleet_checks(suite, observation):
                 record.record(result.timed(fleet_time, attempts))
+            for result in cluster.checks(observation.snapshot) if cluster else []:
+                record.record(result.timed(deadline.elapsed() - fleet_time))
             _run_canaries(record, app, connection, observation, deadline, target)
     finally:
         app.close()
@@ -176,9 +179,11 @@ def observe(
     suite: Suite,
     deadline: Deadline,
     sleep: Callable[[float], None] = time.sleep,
+    expected_names: frozenset[str] = frozenset(),
 ) -> tuple[Observation, int]:
-    """Gather the fleet and the queues, again and again while workers are still settling."""
-    expectation = Expectation({w.nodes: w.min_nodes for w in suite.workers})
+    """Gather the fleet and the queues, again and again while workers are still settling.
+    `expected_names` (Ready pods, when the cluster is watched) must all answer to settle early."""
+    expectation = Expectation({w.nodes: w.min_nodes for w in suite.workers}, expected_names)
     queues = suite.queues()
     seen = FleetSnapshot()
     settle = deadline.within(suite.settle)

@@ -3,6 +3,7 @@ goes to every requested output. The verdict comes from the Summary alone."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import uuid
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from types import FrameType
 
 from smoke import engine
-from smoke.errors import Interrupted
-from smoke.report import jsonlines, summary_file, table
-from smoke.results import CheckResult, Summary
+from smoke.errors import Interrupted, SmokeError
+from smoke.report import console, jsonlines, junit, rerun, slack, summary_file, termination
+from smoke.report.slack import SlackConfig
+from smoke.results import Summary
 from smoke.suite import Suite
 
 
@@ -22,6 +24,11 @@ from smoke.suite import Suite
 class Outputs:
     format: str = "auto"  # auto | json | table
     summary_path: str | None = None
+    junit_path: str | None = None
+    slack: SlackConfig | None = None
+    quiet: bool = False
+    suite_file: str | None = None  # for the rerun command in reports
+    termination_path: str | None = None  # None: /dev/termination-log when in a pod; "": off
 
     def as_table(self) -> bool:
         return self.format == "table" or (self.format == "auto" and sys.stdout.isatty())
@@ -30,24 +37,33 @@ class Outputs:
 def execute(
     suite: Suite, target: engine.Target, outputs: Outputs, run_id: str | None = None
 ) -> Summary:
-    jsonlines.configure()
+    # On a terminal stdout is the table: log events (a Slack outage) go to stderr instead.
     as_table = outputs.as_table()
-
-    def on_result(result: CheckResult) -> None:
-        if as_table:
-            print(table.render_check(result), flush=True)
-        else:
-            jsonlines.check_finished(result)
-
-    with _signals_interrupt():
-        summary = engine.run(suite, target, run_id or uuid.uuid4().hex[:12], on_result)
-    if as_table:
-        print(table.render_verdict(summary))
-    else:
-        jsonlines.run_finished(summary)
+    jsonlines.configure(sys.stderr if as_table else sys.stdout)
+    view = console.open_view(as_table, outputs.quiet, engine.planned(suite))
+    try:
+        with _signals_interrupt():
+            summary = engine.run(suite, target, run_id or uuid.uuid4().hex[:12], view.on_result)
+    finally:
+        view.close()
+    view.finish(summary)
     if outputs.summary_path:
         summary_file.write(summary, outputs.summary_path)
+    termination.write(summary, outputs.termination_path)
+    _side_reports(summary, outputs, suite.deadline)
     return summary
+
+
+def _side_reports(summary: Summary, outputs: Outputs, deadline_s: float) -> None:
+    """JUnit and Slack: their trouble is logged, never turned into another exit code."""
+    if outputs.junit_path:
+        try:
+            junit.write(summary, outputs.junit_path)
+        except SmokeError as exc:
+            jsonlines.logger().error("junit", written=False, error=str(exc))
+    if outputs.slack:
+        rerun_commands = rerun.commands(summary, outputs.suite_file, os.environ)
+        slack.deliver(summary, outputs.slack, rerun_commands, deadline_s - summary.duration_s)
 
 
 @contextmanager

@@ -139,9 +139,6 @@ class Suite(_Model):
     def verify_of(self, canary: Canary) -> Verify:
         return canary.verify or self.verify
 
-    def with_overrides(self, **fields: Any) -> Suite:
-        return self.model_copy(update={k: v for k, v in fields.items() if v is not None})
-
 
 def _reject_duplicates(what: str, entries: list[tuple[str, str]]) -> None:
     seen: dict[str, str] = {}

@@ -26,3 +26,19 @@ def write_atomically(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}", path=str(path)) from None
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse before the run a path a report could never be written to (exit 2)."""
+    target = Path(path)
+    problem = ""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            problem = "is a directory"
+        elif not os.access(target.parent, os.W_OK | os.X_OK):
+            problem = "permission denied"
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    if problem:
+        raise UsageError(f"cannot write {target}: {problem}", path=str(target))
