@@ -17,6 +17,7 @@ from kombu import Connection
 from kombu.exceptions import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
+from smoke import embedded
 from smoke.errors import BrokerAccessRefused, BrokerUnreachable, VhostMissing
 from smoke.redact import mask_url
 
@@ -39,7 +40,12 @@ def connect(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Connection:
     """Open a connection, retrying an unreachable broker for up to `patience_s` seconds."""
-    connection = Connection(url, connect_timeout=min(5.0, max(patience_s, 0.5)))
+    connection = Connection(
+        url,
+        connect_timeout=min(5.0, max(patience_s, 0.5)),
+        transport=embedded.transport(url),
+        transport_options=embedded.transport_options(url),
+    )
     retrying = Retrying(
         stop=stop_after_delay(patience_s),
         wait=wait_exponential_jitter(multiplier=0.1, max=2.0),
@@ -59,6 +65,12 @@ def connect(
 
 def _connect_once(connection: Connection, url: str) -> None:
     masked = mask_url(url)
+    if embedded.is_embedded(url) and not embedded.exists(url):
+        # The filesystem transport "connects" to any folder; reading a missing one fails later.
+        raise BrokerUnreachable(
+            f"cannot reach broker {masked}: no embedded broker in {embedded.folder(url)}",
+            broker=masked,
+        )
     try:
         connection.ensure_connection(
             max_retries=1, interval_start=0, timeout=connection.connect_timeout

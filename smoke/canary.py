@@ -18,6 +18,7 @@ from celery import Celery, states
 from celery.backends.base import BaseKeyValueStoreBackend, DisabledBackend
 from celery.exceptions import TimeoutError as ResultTimeout
 from kombu import Connection, Producer
+from kombu.exceptions import DecodeError
 
 from smoke.checks import Observation
 from smoke.deadline import Deadline
@@ -159,6 +160,10 @@ def _ready(backend: Any, task_ids: set[str], wait_s: float) -> Iterator[tuple[st
             )
         except ResultTimeout:
             return
+        except DecodeError:
+            # A result caught mid-write (the file:// backend writes in place) reads as empty;
+            # the next poll reads it whole.
+            time.sleep(POLL_INTERVAL_S)
         return
     end = time.monotonic() + wait_s
     while task_ids:

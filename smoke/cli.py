@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from smoke import __version__
+from smoke.demo.run import run_demo
+from smoke.demo.scenarios import SCENARIOS, describe
 from smoke.errors import ExitCode, SmokeError
 from smoke.execute import Outputs, execute
 from smoke.lint.command import run_lint
@@ -158,6 +160,41 @@ def lint(
     )
     click.echo(output)
     sys.exit(int(code))
+
+
+@cli.command()
+@click.option(
+    "--scenario",
+    type=click.Choice(list(SCENARIOS)),
+    default="healthy",
+    show_default=True,
+    help="Which incident failure to deploy (see --list).",
+)
+@click.option(
+    "--broker",
+    help="RabbitMQ URL to run on (default: env CELERY_BROKER_URL, else an embedded broker).",
+)
+@click.option("--keep-running", is_flag=True, help="Leave the fleet up until Ctrl-C.")
+@click.option("--list", "list_only", is_flag=True, help="Explain each scenario and exit.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False), help="JSON summary.")
+@click.option("--format", "output_format", type=click.Choice(["auto", "json", "table"]))
+@exits_cleanly
+def demo(
+    scenario: str,
+    broker: str | None,
+    keep_running: bool,
+    list_only: bool,
+    summary_path: str | None,
+    output_format: str | None,
+) -> None:
+    """Run the incident's fleet on this machine, healthy or broken, and smoke-test it."""
+    if list_only:
+        click.echo(describe())
+        return
+    outputs = Outputs(output_format or "auto", summary_path)
+    broker_url = broker or os.environ.get("CELERY_BROKER_URL") or None
+    summary = run_demo(SCENARIOS[scenario], broker_url, outputs, keep_running)
+    sys.exit(int(summary.exit_code))
 
 
 def main() -> None:

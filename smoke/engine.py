@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from smoke import broker, canary, kube, verify
+from smoke import broker, canary, embedded, kube, verify
 from smoke.checks import Observation, fleet_checks
 from smoke.deadline import Deadline
 from smoke.errors import BrokerError, Interrupted, SmokeError
@@ -96,7 +96,11 @@ def client_app(target: Target) -> Celery:
     app = Celery(
         "celery-smoke", broker=target.broker_url, backend=target.backend_url, set_as_current=False
     )
-    app.conf.update(broker_connection_retry=False, broker_connection_retry_on_startup=False)
+    app.conf.update(
+        broker_connection_retry=False,
+        broker_connection_retry_on_startup=False,
+        **embedded.celery_conf(target.broker_url),
+    )
     return app
 
 

@@ -42,7 +42,7 @@ def execute(
     jsonlines.configure(sys.stderr if as_table else sys.stdout)
     view = console.open_view(as_table, outputs.quiet, engine.planned(suite))
     try:
-        with _signals_interrupt():
+        with signals_interrupt():
             summary = engine.run(suite, target, run_id or uuid.uuid4().hex[:12], view.on_result)
     finally:
         view.close()
@@ -67,7 +67,7 @@ def _side_reports(summary: Summary, outputs: Outputs, deadline_s: float) -> None
 
 
 @contextmanager
-def _signals_interrupt() -> Iterator[None]:
+def signals_interrupt() -> Iterator[None]:
     """SIGTERM (Kubernetes stopping the Job) and SIGINT end the run with a partial summary."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:

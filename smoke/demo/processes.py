@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,8 @@ class WorkerSpec:
     concurrency: int = 4
     log: Path | None = None
     without: tuple[str, ...] = QUIET
+    cwd: Path | None = None
+    pidfile: Path | None = None  # written once the worker has loaded its app, before it connects
 
     def argv(self) -> list[str]:
         return [
@@ -42,6 +44,7 @@ class WorkerSpec:
             "-P", self.pool, "-c", str(self.concurrency),
             *(f"--without-{feature}" for feature in self.without),
             "-l", "warning",
+            *([f"--pidfile={self.pidfile}"] if self.pidfile else []),
         ]  # fmt: skip
 
 
@@ -57,12 +60,22 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def booted(self) -> bool:
+        """Past its imports (its pidfile exists), or ended."""
+        assert self.spec.pidfile is not None, "booted() needs a WorkerSpec with a pidfile"
+        return self.spec.pidfile.exists() or not self.alive()
+
+    def terminate(self) -> None:
+        """Ask for a warm shutdown without waiting for it."""
+        if self.alive():
+            # The worker's own process group: prefork children and anything it spawned go too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if not self.alive():
             return
-        # The worker's own process group: prefork children and anything it spawned go too.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(STOP_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -79,7 +92,12 @@ def start(spec: WorkerSpec, base_env: Mapping[str, str] | None = None) -> Worker
             stack.enter_context(spec.log.open("ab")) if spec.log is not None else subprocess.DEVNULL
         )
         process = subprocess.Popen(
-            spec.argv(), env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            spec.argv(),
+            env=env,
+            cwd=spec.cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return WorkerProcess(spec, process)
 
@@ -99,6 +117,20 @@ def wait_until_answering(
     return answered
 
 
+def wait_until_booted(
+    processes: Sequence[WorkerProcess],
+    timeout_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Wait, without any broker traffic, until every process booted; False if time ran out."""
+    end = time.monotonic() + timeout_s
+    while not all(p.booted() for p in processes):
+        if time.monotonic() >= end:
+            return False
+        sleep(0.05)
+    return True
+
+
 @contextlib.contextmanager
 def running(
     specs: Sequence[WorkerSpec], base_env: Mapping[str, str] | None = None
@@ -109,5 +141,8 @@ def running(
             started.append(start(spec, base_env))
         yield started
     finally:
+        # A worker notices SIGTERM only between polls: signal all first, then wait for each.
+        for worker in started:
+            worker.terminate()
         for worker in started:
             worker.stop()
