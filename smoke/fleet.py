@@ -27,6 +27,7 @@ class Node:
     name: str
     queues: frozenset[str] = frozenset()
     registered: frozenset[str] = frozenset()
+    complete: bool = True  # False: it answered the ping, its other replies missed the window
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,15 @@ class FleetSnapshot:
         return tuple(node for _, node in sorted(self.nodes.items()) if queue in node.queues)
 
     def merge(self, other: FleetSnapshot) -> FleetSnapshot:
-        return FleetSnapshot({**self.nodes, **other.nodes})
+        """Newer answers win, except a partial one over a complete one: a settle's last window
+        can be too short for a node's active_queues reply, which does not mean it stopped
+        consuming."""
+        newer = {
+            name: node
+            for name, node in other.nodes.items()
+            if node.complete or name not in self.nodes
+        }
+        return FleetSnapshot({**self.nodes, **newer})
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,7 @@ def _snapshot(replies: dict[str, dict[str, Any]]) -> FleetSnapshot:
         registered = replies["registered"].get(name) or []
         nodes[name] = Node(
             name=name,
+            complete=name in replies["active_queues"] and name in replies["registered"],
             queues=frozenset(q["name"] for q in queues if isinstance(q, dict) and "name" in q),
             registered=frozenset(_task_name(entry) for entry in registered),
         )
