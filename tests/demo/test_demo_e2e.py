@@ -63,6 +63,11 @@ def failing(summary: dict[str, Any]) -> set[str]:
     return {c["id"] for c in summary["checks"] if c["status"] in ("fail", "error")}
 
 
+def why(result: subprocess.CompletedProcess[str], summary: dict[str, Any]) -> str:
+    reasons = [f"{c['id']}: {c['reason']}" for c in summary["checks"] if c["status"] != "pass"]
+    return "\n".join([result.stderr, *reasons])
+
+
 def demo(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     summary = tmp_path / "summary.json"
     result = run_cli("demo", "--summary", str(summary), *args, timeout=90)
@@ -74,7 +79,7 @@ def demo(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], 
 def test_scenario_on_the_embedded_broker(scenario: str, tmp_path: Path) -> None:
     started = time.monotonic()
     result, summary = demo(tmp_path, "--scenario", scenario)
-    assert result.returncode == (1 if FAILING[scenario] else 0), result.stderr
+    assert result.returncode == (1 if FAILING[scenario] else 0), why(result, summary)
     assert failing(summary) == FAILING[scenario]
     assert len(summary["checks"]) == 28
     assert_gone(pids(result.stderr))
@@ -91,7 +96,7 @@ def test_scenario_on_the_embedded_broker(scenario: str, tmp_path: Path) -> None:
 def test_scenario_on_rabbitmq(scenario: str, vhost: str, tmp_path: Path) -> None:
     url = amqp_url(vhost)
     result, summary = demo(tmp_path, "--scenario", scenario, "--broker", url)
-    assert result.returncode == (1 if FAILING[scenario] else 0), result.stderr
+    assert result.returncode == (1 if FAILING[scenario] else 0), why(result, summary)
     assert failing(summary) == FAILING[scenario]
     assert_gone(pids(result.stderr))
     assert "guest:guest" not in result.stdout + result.stderr
