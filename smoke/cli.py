@@ -13,7 +13,6 @@ import click
 from smoke import __version__
 from smoke.errors import ExitCode, SmokeError
 from smoke.execute import Outputs, execute
-from smoke.lint.command import run_lint
 from smoke.lint.report import FORMATS as LINT_FORMATS
 from smoke.lint.rules import RULE_IDS as LINT_RULES
 from smoke.redact import redact_text
@@ -114,6 +113,8 @@ def lint(
     fmt: str,
 ) -> None:
     """Check Kubernetes manifests (files, directories, - for stdin) against the suite, offline."""
+    from smoke.lint.command import run_lint  # noqa: PLC0415 (`smoke run` need not load lint)
+
     if fmt == "auto":
         fmt = "text" if sys.stdout.isatty() else "json"
     output, code = run_lint(

@@ -179,7 +179,6 @@ def observe(
 ) -> tuple[Observation, int]:
     """Gather the fleet and the queues, again and again while workers are still settling."""
     expectation = Expectation({w.nodes: w.min_nodes for w in suite.workers})
-    queues = suite.queues()
     seen = FleetSnapshot()
     settle = deadline.within(suite.settle)
     settled_by = deadline.elapsed() + settle
@@ -189,12 +188,7 @@ def observe(
         # A window never runs past settle: a missing worker costs `settle`, not settle + a window.
         window = max(0.05, min(GATHER_WINDOW_S, settled_by - deadline.elapsed()))
         seen = seen.merge(gather(app, connection, expectation, window))
-        return Observation(seen, broker.queue_stats(connection, queues))
-
-    def settled(observation: Observation) -> bool:
-        return expectation.met_by(observation.snapshot.nodes) and all(
-            observation.consumer_count(q) > 0 for q in queues
-        )
+        return Observation(seen, broker.queue_stats(connection, suite.queues()))
 
     def last_observation(state: RetryCallState) -> Observation:
         assert state.outcome is not None
@@ -203,12 +197,25 @@ def observe(
     retrying = Retrying(
         stop=stop_after_delay(settle),
         wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
-        retry=retry_if_result(lambda o: not settled(o)),
+        retry=retry_if_result(lambda o: not settled(suite, expectation, o)),
         retry_error_callback=last_observation,
         sleep=sleep,
     )
     observation = retrying(attempt)
     return observation, retrying.statistics.get("attempt_number", 1)
+
+
+def settled(suite: Suite, expectation: Expectation, observation: Observation) -> bool:
+    """Nothing is left that waiting could change: every expected node answered, and every queue
+    an answering node consumes has a consumer on the broker."""
+    snapshot = observation.snapshot
+    # Once the declared workers have all answered, a queue none of them consumes will not gain a
+    # consumer by waiting: report it now, not after `settle`. A suite that declares no workers
+    # leaves the queues' consumers as the only thing to wait for.
+    waiting_for = [q for q in suite.queues() if snapshot.consumers_of(q) or not suite.workers]
+    return expectation.met_by(snapshot.nodes) and all(
+        observation.consumer_count(q) > 0 for q in waiting_for
+    )
 
 
 @contextlib.contextmanager

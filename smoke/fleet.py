@@ -2,8 +2,8 @@
 
 All three questions (ping, active_queues, registered) go out as broadcasts at once and their replies
 are collected on one reply queue. Collection returns as soon as every expected node has answered all
-three, plus a short quiet gap for stragglers, instead of waiting out an idle timeout as
-`celery inspect` does.
+three, plus a quiet gap for stragglers as long as those nodes took (20-100 ms), instead of waiting
+out an idle timeout as `celery inspect` does.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from celery import Celery
 from kombu import Connection, Consumer, Message
 
 COMMANDS = ("ping", "active_queues", "registered")
+MIN_QUIET_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,24 @@ def _drain(
     quiet_s: float,
     clock: Callable[[], float],
 ) -> None:
-    end = clock() + window_s
+    started = clock()
+    end = started + window_s
+    gap: float | None = None  # the quiet gap, fixed once the expectation is met
     while (left := end - clock()) > 0:
-        met = satisfied()
+        if gap is None and satisfied():
+            gap = quiet_gap(clock() - started, quiet_s)
         try:
-            connection.drain_events(timeout=min(quiet_s, left) if met else left)
+            connection.drain_events(timeout=left if gap is None else min(gap, left))
         except TimeoutError:
-            if met:
+            if gap is not None:
                 return
+
+
+def quiet_gap(waited_s: float, most_s: float) -> float:
+    """How long to wait for stragglers once the expected nodes have answered: stragglers answer
+    about as fast as those nodes did, so as long again, within [MIN_QUIET_S, most_s]. A fixed
+    gap would dominate a fast run and be too short on a slow broker."""
+    return min(most_s, max(MIN_QUIET_S, waited_s))
 
 
 def _complete(replies: dict[str, dict[str, Any]]) -> set[str]:

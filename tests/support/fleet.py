@@ -23,6 +23,7 @@ class FleetWorker:
     probe: bool = True
     expect_answer: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    concurrency: int = 4  # threads; the benchmark's 20-node fleets use fewer to fit on 2 cores
 
 
 @contextlib.contextmanager
@@ -42,6 +43,7 @@ def start_fleet(
                 "SMOKE_TEST_PROBE": "1" if w.probe else "0",
                 **w.env,
             },
+            concurrency=w.concurrency,
             log=log_dir / f"{w.node.replace('@', '_')}.log",
         )
         for w in workers
