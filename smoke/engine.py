@@ -35,6 +35,7 @@ from smoke.results import CheckResult, Summary, errored, skipped
 from smoke.suite import Suite
 
 GATHER_WINDOW_S = 2.0
+CLEANUP_GRACE_S = 1.0
 
 OnResult = Callable[[CheckResult], None]
 
@@ -135,7 +136,7 @@ def _run(record: Run, target: Target, deadline: Deadline, sleep: Callable[[float
     connection = broker.connect(target.broker_url, patience, sleep=sleep)
     app = client_app(target)
     try:
-        with connection:
+        with broker.held(connection, target.broker_url):
             observation, attempts = observe(app, connection, suite, deadline, sleep)
             fleet_time = deadline.elapsed()
             for result in fleet_checks(suite, observation):
@@ -163,7 +164,10 @@ def _run_canaries(
     if not to_send:
         return
     started = deadline.clock()
-    flights = canary.publish(app, connection, to_send, record.run_id, deadline)
+    consumers = {
+        c.queue: tuple(n.name for n in observation.snapshot.consumers_of(c.queue)) for c in to_send
+    }
+    flights = canary.publish(app, connection, to_send, record.run_id, deadline, consumers)
     for result in canary.collect(
         app, connection, flights, deadline.clock, target.backend_url or ""
     ):
@@ -219,19 +223,28 @@ def settled(suite: Suite, expectation: Expectation, observation: Observation) ->
 
 
 @contextlib.contextmanager
-def _hard_deadline(seconds: float) -> Iterator[None]:
-    """SIGALRM at the deadline; only the main thread can take signals, elsewhere this is a no-op."""
+def _hard_deadline(seconds: float, grace_s: float = CLEANUP_GRACE_S) -> Iterator[None]:
+    """SIGALRM at the deadline; only the main thread can take signals, elsewhere this is a no-op.
+    An alarm someone else had set (a test runner's timeout) is restored afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    fired = False
 
     def expire(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if not fired:  # once more after a grace period, should cleanup block on a stalled socket
+            fired = True
+            signal.setitimer(signal.ITIMER_REAL, grace_s)
         raise DeadlineExceeded("deadline exceeded")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, outer - (time.monotonic() - started)))

@@ -84,13 +84,14 @@ def gather(
     consumer = Consumer(channel, [mailbox.reply_queue], accept=["json"], no_ack=True)
     consumer.register_callback(on_reply)
     try:
-        with consumer:
-            for ticket, command in tickets.items():
-                mailbox._publish(
-                    command, {}, reply_ticket=ticket, channel=channel, timeout=window_s
-                )
-            satisfied = lambda: expectation.met_by(_complete(replies))  # noqa: E731
-            _drain(connection, satisfied, window_s, quiet_s, clock)
+        consumer.consume()
+        for ticket, command in tickets.items():
+            mailbox._publish(command, {}, reply_ticket=ticket, channel=channel, timeout=window_s)
+        satisfied = lambda: expectation.met_by(_complete(replies))  # noqa: E731
+        _drain(connection, satisfied, window_s, quiet_s, clock)
+        # Cancelled only on success: a cancel waits for the broker's reply, and after an error
+        # (a stalled broker, the deadline) the connection is dropped anyway.
+        consumer.cancel()
     finally:
         # Virtual transports delete the reply queue here; on AMQP it is exclusive and dies with us.
         channel.after_reply_message_received(mailbox.reply_queue.name)
