@@ -94,10 +94,11 @@ def planned(suite: Suite) -> list[str]:
 
 
 def client_app(target: Target) -> Celery:
-    app = Celery(
-        "celery-smoke", broker=target.broker_url, backend=target.backend_url, set_as_current=False
-    )
+    app = Celery("celery-smoke", broker=target.broker_url, set_as_current=False)
     app.conf.update(broker_connection_retry=False, broker_connection_retry_on_startup=False)
+    # Celery lets CELERY_RESULT_BACKEND in the environment win over a backend it is given; the
+    # target (--result-backend, the suite) must win, or results are read from the wrong place.
+    app.backend_cls = target.backend_url or "disabled://"
     return app
 
 

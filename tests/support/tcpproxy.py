@@ -86,7 +86,9 @@ class TcpProxy:
     def close(self) -> None:
         self._closed = True
         self._flowing.set()
-        _reset(self._listener)
+        with contextlib.suppress(OSError):  # wakes the blocked accept(); close() alone does not
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
         self.cut()
         self._thread.join(5)
 

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 from celery import Celery
+from celery.backends.base import DisabledBackend
 
 from smoke.canary import Flight, collect, timed_out
-from smoke.engine import DeadlineExceeded, _hard_deadline
+from smoke.engine import DeadlineExceeded, Target, _hard_deadline, client_app
 from smoke.suite import Canary
 
 
@@ -69,3 +70,17 @@ def test_hard_deadline_restores_an_alarm_set_before_it() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_targets_result_backend_wins_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, closed_port: int
+) -> None:
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/0")
+    app = client_app(Target("memory://", f"redis://127.0.0.1:{closed_port}/0"))
+    no_backend = client_app(Target("memory://"))
+    try:
+        assert app.backend.connparams["port"] == closed_port
+        assert isinstance(no_backend.backend, DisabledBackend)
+    finally:
+        app.close()
+        no_backend.close()
