@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
@@ -14,12 +14,14 @@ from smoke import __version__
 from smoke.errors import ExitCode, SmokeError
 from smoke.execute import Outputs, execute
 from smoke.lint.report import FORMATS as LINT_FORMATS
-from smoke.lint.rules import RULE_IDS as LINT_RULES
 from smoke.redact import redact_text
-from smoke.suite import load_suite
+from smoke.suite import LintRuleId, load_suite
 from smoke.target import load_target
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The suite's list of rule ids, equal to the lint registry's (tests/lint/test_registry.py), so that
+# `smoke run` need not import the rules.
+LINT_RULES: tuple[str, ...] = get_args(LintRuleId)
 
 
 def exits_cleanly(command: F) -> F:

@@ -192,8 +192,11 @@ def observe(
         nonlocal seen
         # A window never runs past settle: a missing worker costs `settle`, not settle + a window.
         window = max(0.05, min(GATHER_WINDOW_S, settled_by - deadline.elapsed()))
-        seen = seen.merge(gather(app, connection, expectation, window))
-        return Observation(seen, broker.queue_stats(connection, suite.queues()))
+        # Queues first: their consumer counts tell the gather when nobody is left to answer.
+        stats = broker.queue_stats(connection, suite.queues())
+        counted = {q: s.consumers for q, s in stats.items() if s.consumers is not None}
+        seen = seen.merge(gather(app, connection, expectation, window, counted=counted))
+        return Observation(seen, stats)
 
     def last_observation(state: RetryCallState) -> Observation:
         assert state.outcome is not None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -69,8 +70,13 @@ def gather(
     window_s: float,
     quiet_s: float = 0.1,
     clock: Callable[[], float] = time.monotonic,
+    counted: Mapping[str, int] | None = None,
 ) -> FleetSnapshot:
-    """One round of the three broadcasts; returns early once `expectation` is met."""
+    """One round of the three broadcasts; returns early once `expectation` is met.
+
+    `counted` is the broker's consumer count per queue, where it has one: once the nodes that
+    answered account for every one of those consumers, no straggler can change what the checks
+    see, and there is no quiet gap to wait out."""
     mailbox = app.control.mailbox(connection)
     channel = connection.default_channel
     tickets = {uuid.uuid4().hex: command for command in COMMANDS}
@@ -88,7 +94,10 @@ def gather(
         for ticket, command in tickets.items():
             mailbox._publish(command, {}, reply_ticket=ticket, channel=channel, timeout=window_s)
         satisfied = lambda: expectation.met_by(_complete(replies))  # noqa: E731
-        _drain(connection, satisfied, window_s, quiet_s, clock)
+        accounted = lambda: bool(counted) and accounted_for(replies, counted or {})  # noqa: E731
+        # Met before anyone answered (nothing expected): no answer to measure the gap against.
+        gap = lambda waited: quiet_gap(waited, quiet_s) if replies["ping"] else quiet_s  # noqa: E731
+        _drain(connection, satisfied, accounted, gap, window_s, clock)
         # Cancelled only on success: a cancel waits for the broker's reply, and after an error
         # (a stalled broker, the deadline) the connection is dropped anyway.
         consumer.cancel()
@@ -101,8 +110,9 @@ def gather(
 def _drain(
     connection: Connection,
     satisfied: Callable[[], bool],
+    accounted: Callable[[], bool],
+    gap_after: Callable[[float], float],
     window_s: float,
-    quiet_s: float,
     clock: Callable[[], float],
 ) -> None:
     started = clock()
@@ -110,7 +120,9 @@ def _drain(
     gap: float | None = None  # the quiet gap, fixed once the expectation is met
     while (left := end - clock()) > 0:
         if gap is None and satisfied():
-            gap = quiet_gap(clock() - started, quiet_s)
+            gap = gap_after(clock() - started)
+        if gap is not None and accounted():
+            return
         try:
             connection.drain_events(timeout=left if gap is None else min(gap, left))
         except TimeoutError:
@@ -123,6 +135,18 @@ def quiet_gap(waited_s: float, most_s: float) -> float:
     about as fast as those nodes did, so as long again, within [MIN_QUIET_S, most_s]. A fixed
     gap would dominate a fast run and be too short on a slow broker."""
     return min(most_s, max(MIN_QUIET_S, waited_s))
+
+
+def accounted_for(replies: dict[str, dict[str, Any]], counted: Mapping[str, int]) -> bool:
+    """Every consumer the broker counts on these queues belongs to a node that answered (a Celery
+    node holds one consumer per queue it consumes)."""
+    by_queue = Counter(
+        entry.get("name")
+        for node in _complete(replies)
+        for entry in replies["active_queues"].get(node) or []
+        if isinstance(entry, dict)
+    )
+    return all(by_queue[queue] >= count for queue, count in counted.items())
 
 
 def _complete(replies: dict[str, dict[str, Any]]) -> set[str]:

@@ -45,6 +45,7 @@ class WorkerSpec:
 class WorkerProcess:
     spec: WorkerSpec
     process: subprocess.Popen[bytes]
+    terminated: bool = False
 
     @property
     def pid(self) -> int:
@@ -53,12 +54,18 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def terminate(self) -> None:
+        """Ask for a warm shutdown without waiting for it (see `running`)."""
+        if self.alive() and not self.terminated:
+            self.terminated = True
+            # The worker's own process group: prefork children and anything it spawned go too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if not self.alive():
             return
-        # The worker's own process group: prefork children and anything it spawned go too.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(STOP_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -105,5 +112,8 @@ def running(
             started.append(start(spec, base_env))
         yield started
     finally:
+        # All at once: a warm shutdown can take seconds, and twenty of them in a row add up.
+        for worker in started:
+            worker.terminate()
         for worker in started:
             worker.stop()

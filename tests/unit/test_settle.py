@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from smoke.broker import QueueStat
 from smoke.checks import Observation
 from smoke.engine import settled
-from smoke.fleet import MIN_QUIET_S, Expectation, FleetSnapshot, Node, quiet_gap
+from smoke.fleet import MIN_QUIET_S, Expectation, FleetSnapshot, Node, accounted_for, quiet_gap
 from smoke.suite import parse_suite
 
 SUITE = parse_suite(
@@ -49,3 +51,18 @@ def test_quiet_gap_follows_how_long_the_expected_nodes_took_within_bounds() -> N
     assert quiet_gap(0.001, 0.1) == MIN_QUIET_S
     assert quiet_gap(0.05, 0.1) == 0.05
     assert quiet_gap(3.0, 0.1) == 0.1
+
+
+def test_answers_account_for_the_consumers_the_broker_counts() -> None:
+    replies: dict[str, dict[str, Any]] = {
+        "ping": {"celery@a": "pong", "celery@b": "pong"},
+        "active_queues": {
+            "celery@a": [{"name": "q1"}, {"name": "q2"}],
+            "celery@b": [{"name": "q1"}],
+        },
+        "registered": {"celery@a": []},  # celery@b has not answered everything yet
+    }
+    assert accounted_for(replies, {"q1": 1, "q2": 1, "orphan": 0})
+    assert not accounted_for(replies, {"q1": 2})  # the second consumer of q1 may be celery@b
+    replies["registered"]["celery@b"] = []
+    assert accounted_for(replies, {"q1": 2})
