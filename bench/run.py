@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,9 +59,9 @@ QUICK = Plan(reps=2, manual_reps=1, scale_nodes=(3,), scale_queues=(7, 200))
 @dataclass
 class Results:
     eco2: dict[str, Stats] = field(default_factory=dict)
-    in_run: dict[str, float] = field(default_factory=dict)  # engine time from the summary file
+    in_run: dict[str, float] = field(default_factory=dict)  # time after imports, median
     scale: dict[tuple[int, int], Stats] = field(default_factory=dict)
-    load: list[float] = field(default_factory=list)
+    load: dict[str, float] = field(default_factory=dict)  # 1-minute load average at each stage
 
 
 class Unexpected(RuntimeError):
@@ -138,13 +139,15 @@ def bench_eco2(plan: Plan, workdir: Path, results: Results) -> None:
                                               summary), 1),
         }  # fmt: skip
         samples: dict[str, list[Sample]] = {name: [] for name in [*commands, "manual procedure"]}
-        in_run: dict[str, list[float]] = {"smoke run": [], "consumerless queue": []}
+        in_run: dict[str, list[float]] = {"floor": [], "smoke run": [], "consumerless queue": []}
         for name, (argv, code) in commands.items():  # warm-up: caches, .pyc files
             expect(measure(argv, env, REPO), code, name)
         for rep in range(plan.reps):
             for name, (argv, code) in commands.items():
                 samples[name].append(expect(measure(argv, env, REPO), code, name))
-                if name in in_run:
+                if name == "floor":
+                    in_run[name].append(float(samples[name][-1].output.rsplit("run_s=", 1)[1]))
+                elif name in in_run:
                     in_run[name].append(json.loads(summary.read_text())["duration_s"])
             if rep < plan.manual_reps:
                 samples["manual procedure"].append(
@@ -155,7 +158,7 @@ def bench_eco2(plan: Plan, workdir: Path, results: Results) -> None:
         if "no consumer" not in reason:
             raise Unexpected(f"consumerless canary reported {reason!r}")
     results.eco2 = {name: Stats.of(s) for name, s in samples.items()}
-    results.in_run = {name: sorted(v)[len(v) // 2] for name, v in in_run.items()}
+    results.in_run = {name: statistics.median(v) for name, v in in_run.items()}
 
 
 def bench_scale(plan: Plan, workdir: Path, results: Results) -> None:
@@ -197,7 +200,9 @@ def report(plan: Plan, results: Results) -> str:
     floor, smoke, manual = e["floor"], e["smoke run"], e["manual procedure"]
     lines = [
         f"Machine: {machine()}.",
-        f"Load average (1 min) at start / end: {results.load[0]:.2f} / {results.load[1]:.2f}. "
+        "Load average (1 min): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in results.load.items())
+        + " (the 20-node fleets load the machine themselves). "
         f"Repetitions: {plan.reps} (manual procedure: {plan.manual_reps}), after one warm-up.",
         "",
         "### Healthy eco2 fleet (7 queues, 3 nodes, 7 canaries)",
@@ -211,8 +216,9 @@ def report(plan: Plan, results: Results) -> str:
                          f"{s.median_s / floor.median_s:.2f}", f"{s.rss_mb:.0f}"))  # fmt: skip
     lines += [
         "",
-        f"`smoke run` spends {results.in_run['smoke run']:.3f} s (median) inside the run itself; "
-        "the rest is interpreter start and imports.",
+        f"After start-up and imports, `smoke run` takes {results.in_run['smoke run']:.3f} s "
+        f"(its summary's duration) and the floor {results.in_run['floor']:.3f} s (median): the "
+        "difference in wall time is what each imports before it starts.",
         "",
         "### Scale (one canary per queue; wall time per run)",
         "",
@@ -256,17 +262,18 @@ def main() -> int:
     if args.reps:
         plan = Plan(args.reps, min(args.reps, plan.manual_reps), plan.scale_nodes,
                     plan.scale_queues)  # fmt: skip
-    results = Results(load=[os.getloadavg()[0]])
+    results = Results(load={"at start": os.getloadavg()[0]})
     with tempfile.TemporaryDirectory(prefix="smoke-bench-") as tmp:
         try:
             print("eco2: floor, smoke run, inspect ping, manual procedure...", file=sys.stderr)
             bench_eco2(plan, Path(tmp), results)
+            results.load["after the eco2 section"] = os.getloadavg()[0]
             print("scale...", file=sys.stderr)
             bench_scale(plan, Path(tmp), results)
         except (Unexpected, subprocess.SubprocessError) as exc:
             print(f"bench: {exc}", file=sys.stderr)
             return 1
-    results.load.append(os.getloadavg()[0])
+    results.load["at the end"] = os.getloadavg()[0]
     text = report(plan, results)
     print(text)
     if args.out:

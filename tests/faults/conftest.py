@@ -11,7 +11,7 @@ import pytest
 
 from smoke.demo.processes import WorkerProcess
 from tests.conftest import REDIS_URL
-from tests.integration.test_run import smoke_run, write_suite
+from tests.integration.test_run import eco2_suite, smoke_run, write_suite
 from tests.support.fleet import FleetWorker, start_fleet
 from tests.support.tcpproxy import TcpProxy, proxy_to
 
@@ -20,14 +20,11 @@ NODE = "celery@scan-worker-f4u17"
 
 
 def fault_suite(**overrides: Any) -> dict[str, Any]:
-    suite: dict[str, Any] = {
-        "suite": "faults",
-        "deadline": "20s",
-        "settle": "10s",
-        "workers": [{"name": "scan-worker", "queues": list(QUEUES), "tasks": list(QUEUES)}],
-        "canaries": [{"queue": q, "timeout": "5s"} for q in QUEUES],
-    }
-    return {**suite, **overrides}
+    """The integration tests' eco2 suite cut down to one worker and its two queues."""
+    worker = {"name": "scan-worker", "queues": list(QUEUES), "tasks": list(QUEUES)}
+    canaries = [{"queue": q, "timeout": "5s"} for q in QUEUES]
+    defaults = {"suite": "faults", "deadline": "20s", "settle": "10s"}
+    return eco2_suite(**{**defaults, "workers": [worker], "canaries": canaries, **overrides})
 
 
 @pytest.fixture(scope="module")
