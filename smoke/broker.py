@@ -7,8 +7,9 @@ final at once.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,12 +19,13 @@ from kombu.exceptions import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from smoke import embedded
-from smoke.errors import BrokerAccessRefused, BrokerUnreachable, VhostMissing
+from smoke.errors import BrokerAccessRefused, BrokerLost, BrokerUnreachable, VhostMissing
 from smoke.redact import mask_url
 
 # Drivers whose passive declare reports real consumer counts. Virtual transports (filesystem,
 # redis, memory) answer every passive declare with 0 consumers, so their counts mean nothing.
 _COUNTING_DRIVERS = frozenset({"amqp", "librabbitmq"})
+CLOSE_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,35 @@ def _connect_once(connection: Connection, url: str) -> None:
         raise BrokerUnreachable(f"cannot reach broker {masked}: {exc}", broker=masked) from None
 
 
+@contextlib.contextmanager
+def held(connection: Connection, url: str) -> Iterator[Connection]:
+    """Use an open connection until the run is done. Losing it mid-run becomes `BrokerLost`
+    (exit 3, with a summary) instead of a traceback. On any error the connection is dropped
+    without the polite AMQP close, which waits for the broker's reply: a stalled broker would
+    hold the run past its deadline."""
+    errors = tuple(connection.connection_errors)
+    try:
+        yield connection
+    except errors as exc:
+        connection.collect()
+        masked = mask_url(url)
+        raise BrokerLost(
+            f"lost the connection to broker {masked} mid-run: {type(exc).__name__}: {exc}",
+            broker=masked,
+        ) from None
+    except BaseException:
+        connection.collect()
+        raise
+    # The run is done: a broker that stalls now gets a moment to confirm the close, not the rest
+    # of the deadline. (Virtual transports have no socket to bound.)
+    bounded = getattr(getattr(connection.connection, "transport", None), "having_timeout", None)
+    with (
+        contextlib.suppress(*errors),
+        bounded(CLOSE_TIMEOUT_S) if bounded else contextlib.nullcontext(),
+    ):
+        connection.release()
+
+
 def can_count_consumers(connection: Connection) -> bool:
     return str(connection.transport.driver_type) in _COUNTING_DRIVERS
 
@@ -104,15 +135,15 @@ def queue_stats(connection: Connection, names: Iterable[str]) -> dict[str, Queue
         return {name: QueueStat(name, exists=None) for name in names}
     stats: dict[str, QueueStat] = {}
     channel = connection.channel()
-    try:
-        for name in names:
-            try:
-                _, messages, consumers = channel.queue_declare(queue=name, passive=True)
-            except NotFound:
-                stats[name] = QueueStat(name, exists=False)
-                channel = connection.channel()
-            else:
-                stats[name] = QueueStat(name, True, messages, consumers)
-    finally:
-        channel.close()
+    for name in names:
+        try:
+            _, messages, consumers = channel.queue_declare(queue=name, passive=True)
+        except NotFound:
+            stats[name] = QueueStat(name, exists=False)
+            channel = connection.channel()
+        else:
+            stats[name] = QueueStat(name, True, messages, consumers)
+    # Closed politely only on success: after an error `held` drops the whole connection, and a
+    # close that waits on a stalled broker would outlive the deadline.
+    channel.close()
     return stats

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ class Flight:
     task: str
     sent: float  # monotonic
     due: float  # monotonic time after which the canary has timed out
+    consumers: tuple[str, ...] = ()  # the queue's consumers when it was sent: who may hold it
 
 
 def preflight(canary: Canary, observation: Observation) -> CheckResult | None:
@@ -79,6 +80,7 @@ def publish(
     canaries: list[Canary],
     run_id: str,
     deadline: Deadline,
+    consumers: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Flight]:
     producer = Producer(connection.default_channel, auto_declare=False)
     flights = []
@@ -102,7 +104,13 @@ def publish(
             **properties,
         )
         now = deadline.clock()
-        flights.append(Flight(canary, task_id, task, now, now + timeout))
+        held_by = (consumers or {}).get(canary.queue, ())
+        flights.append(Flight(canary, task_id, task, now, now + timeout, held_by))
+    if flights:
+        # AMQP publishes are fire-and-forget. One synchronous round trip on the same channel proves
+        # the broker took every frame before it: a connection cut now raises here (the runner lost
+        # its broker, exit 3), not later as canaries that merely "timed out".
+        producer.channel.basic_qos(0, 0, False)  # size, count, global: as they were
     return flights
 
 
@@ -139,7 +147,7 @@ def collect(
                 results.append(timed_out(flight))
             if late:
                 app.control.revoke([f.task_id for f in late], connection=connection)
-    except (OSError, ConnectionError) as exc:
+    except _backend_errors(backend) as exc:
         reason = f"result backend {mask_url(backend_url)} unreachable: {type(exc).__name__}"
         results += [errored(f.canary.check_id, reason) for f in pending.values()]
         pending.clear()
@@ -149,6 +157,13 @@ def collect(
             with contextlib.suppress(Exception):
                 app.control.revoke(list(pending), connection=connection)
     return results
+
+
+def _backend_errors(backend: Any) -> tuple[type[BaseException], ...]:
+    """What a lost result backend raises: OSError, and the client library's own connection errors
+    (redis-py's are not OSErrors). Celery also lists KeyError there for its retries: not ours."""
+    declared = getattr(backend, "connection_errors", ())
+    return (OSError, *(e for e in declared if not issubclass(e, LookupError)))
 
 
 def _ready(backend: Any, task_ids: set[str], wait_s: float) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -217,11 +232,15 @@ def _judge_success(flight: Flight, value: Any, took: str, elapsed_s: float) -> C
 
 
 def timed_out(flight: Flight) -> CheckResult:
+    # In result mode nobody tells us which node took the message, but one of these did (or none).
+    holders = f"; consumers of {flight.canary.queue}: {', '.join(flight.consumers)}"
     return failed(
         flight.canary.check_id,
-        f"no result from {flight.task} within {flight.canary.timeout:g}s",
+        f"no result from {flight.task} within {flight.canary.timeout:g}s"
+        + (holders if flight.consumers else ""),
         hint="the worker is busy, slow, or writes results to another backend than the suite's "
         "result_backend",
+        consumers=list(flight.consumers),
     )
 
 

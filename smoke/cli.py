@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
@@ -15,17 +15,18 @@ from smoke.demo.run import run_demo
 from smoke.demo.scenarios import SCENARIOS, describe
 from smoke.errors import ExitCode, SmokeError
 from smoke.execute import Outputs, execute
-from smoke.lint.command import run_lint
 from smoke.lint.report import FORMATS as LINT_FORMATS
-from smoke.lint.rules import RULE_IDS as LINT_RULES
 from smoke.redact import redact_text
 from smoke.report.slack import SlackOn
 from smoke.report.slack import config_from as slack_config
 from smoke.report.summary_file import check_writable
-from smoke.suite import load_suite
+from smoke.suite import LintRuleId, load_suite
 from smoke.target import load_target
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The suite's list of rule ids, equal to the lint registry's (tests/lint/test_registry.py), so that
+# `smoke run` need not import the rules.
+LINT_RULES: tuple[str, ...] = get_args(LintRuleId)
 
 
 def exits_cleanly(command: F) -> F:
@@ -147,6 +148,8 @@ def lint(
     fmt: str,
 ) -> None:
     """Check Kubernetes manifests (files, directories, - for stdin) against the suite, offline."""
+    from smoke.lint.command import run_lint  # noqa: PLC0415 (`smoke run` need not load lint)
+
     if fmt == "auto":
         fmt = "text" if sys.stdout.isatty() else "json"
     output, code = run_lint(

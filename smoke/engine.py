@@ -35,6 +35,7 @@ from smoke.results import CheckResult, Summary, errored, skipped
 from smoke.suite import Suite
 
 GATHER_WINDOW_S = 2.0
+CLEANUP_GRACE_S = 1.0
 
 OnResult = Callable[[CheckResult], None]
 
@@ -93,14 +94,15 @@ def planned(suite: Suite) -> list[str]:
 
 
 def client_app(target: Target) -> Celery:
-    app = Celery(
-        "celery-smoke", broker=target.broker_url, backend=target.backend_url, set_as_current=False
-    )
+    app = Celery("celery-smoke", broker=target.broker_url, set_as_current=False)
     app.conf.update(
         broker_connection_retry=False,
         broker_connection_retry_on_startup=False,
         **embedded.celery_conf(target.broker_url),
     )
+    # Celery lets CELERY_RESULT_BACKEND in the environment win over a backend it is given; the
+    # target (--result-backend, the suite) must win, or results are read from the wrong place.
+    app.backend_cls = target.backend_url or "disabled://"
     return app
 
 
@@ -139,7 +141,7 @@ def _run(record: Run, target: Target, deadline: Deadline, sleep: Callable[[float
     connection = broker.connect(target.broker_url, patience, sleep=sleep)
     app = client_app(target)
     try:
-        with connection, kube.session(suite) as cluster:
+        with broker.held(connection, target.broker_url), kube.session(suite) as cluster:
             names = cluster.expected_nodes() if cluster else frozenset()
             observation, attempts = observe(app, connection, suite, deadline, sleep, names)
             fleet_time = deadline.elapsed()
@@ -188,7 +190,6 @@ def observe(
     """Gather the fleet and the queues, again and again while workers are still settling.
     `expected_names` (Ready pods, when the cluster is watched) must all answer to settle early."""
     expectation = Expectation({w.nodes: w.min_nodes for w in suite.workers}, expected_names)
-    queues = suite.queues()
     seen = FleetSnapshot()
     settle = deadline.within(suite.settle)
     settled_by = deadline.elapsed() + settle
@@ -197,13 +198,11 @@ def observe(
         nonlocal seen
         # A window never runs past settle: a missing worker costs `settle`, not settle + a window.
         window = max(0.05, min(GATHER_WINDOW_S, settled_by - deadline.elapsed()))
-        seen = seen.merge(gather(app, connection, expectation, window))
-        return Observation(seen, broker.queue_stats(connection, queues))
-
-    def settled(observation: Observation) -> bool:
-        return expectation.met_by(observation.snapshot.nodes) and all(
-            observation.consumer_count(q) > 0 for q in queues
-        )
+        # Queues first: their consumer counts tell the gather when nobody is left to answer.
+        stats = broker.queue_stats(connection, suite.queues())
+        counted = {q: s.consumers for q, s in stats.items() if s.consumers is not None}
+        seen = seen.merge(gather(app, connection, expectation, window, counted=counted))
+        return Observation(seen, stats)
 
     def last_observation(state: RetryCallState) -> Observation:
         assert state.outcome is not None
@@ -212,7 +211,7 @@ def observe(
     retrying = Retrying(
         stop=stop_after_delay(settle),
         wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
-        retry=retry_if_result(lambda o: not settled(o)),
+        retry=retry_if_result(lambda o: not settled(suite, expectation, o)),
         retry_error_callback=last_observation,
         sleep=sleep,
     )
@@ -220,20 +219,42 @@ def observe(
     return observation, retrying.statistics.get("attempt_number", 1)
 
 
+def settled(suite: Suite, expectation: Expectation, observation: Observation) -> bool:
+    """Nothing is left that waiting could change: every expected node answered, and every queue
+    an answering node consumes has a consumer on the broker."""
+    snapshot = observation.snapshot
+    # Once the declared workers have all answered, a queue none of them consumes will not gain a
+    # consumer by waiting: report it now, not after `settle`. A suite that declares no workers
+    # leaves the queues' consumers as the only thing to wait for.
+    waiting_for = [q for q in suite.queues() if snapshot.consumers_of(q) or not suite.workers]
+    return expectation.met_by(snapshot.nodes) and all(
+        observation.consumer_count(q) > 0 for q in waiting_for
+    )
+
+
 @contextlib.contextmanager
-def _hard_deadline(seconds: float) -> Iterator[None]:
-    """SIGALRM at the deadline; only the main thread can take signals, elsewhere this is a no-op."""
+def _hard_deadline(seconds: float, grace_s: float = CLEANUP_GRACE_S) -> Iterator[None]:
+    """SIGALRM at the deadline; only the main thread can take signals, elsewhere this is a no-op.
+    An alarm someone else had set (a test runner's timeout) is restored afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    fired = False
 
     def expire(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if not fired:  # once more after a grace period, should cleanup block on a stalled socket
+            fired = True
+            signal.setitimer(signal.ITIMER_REAL, grace_s)
         raise DeadlineExceeded("deadline exceeded")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, outer - (time.monotonic() - started)))

@@ -64,5 +64,9 @@ class VhostMissing(BrokerError):
     pass
 
 
+class BrokerLost(BrokerError):
+    """The runner's connection broke mid-run: what it had not finished is not reported as done."""
+
+
 class Interrupted(SmokeError):
     exit_code = ExitCode.INTERRUPTED

@@ -163,12 +163,21 @@ def load_suite(path: str | Path, environ: Mapping[str, str] | None = None) -> Su
 
 def parse_suite(text: str, file: str, environ: Mapping[str, str]) -> Suite:
     try:
+        return _parse(text, file, environ)
+    except RecursionError:
+        raise SuiteError(file, "", "nested too deeply, or an alias refers to itself") from None
+
+
+def _parse(text: str, file: str, environ: Mapping[str, str]) -> Suite:
+    try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise SuiteError(file, where, f"invalid YAML: {problem}") from None
+    except ValueError as exc:  # a value YAML recognises but cannot build, e.g. 2024-13-01
+        raise SuiteError(file, "", f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise SuiteError(file, "", "expected a mapping at the top level (suite:, workers:, ...)")
     expanded = _expand(data, "", file, environ)

@@ -128,7 +128,11 @@ def send_and_verify(
                 to_send.append(item)
             else:
                 results.append(blind)
-        flights = canary.publish(app, connection, to_send, run_id, deadline)
+        consumers = {
+            c.queue: tuple(n.name for n in observation.snapshot.consumers_of(c.queue))
+            for c in to_send
+        }
+        flights = canary.publish(app, connection, to_send, run_id, deadline, consumers)
         results += canary.collect(
             app,
             connection,

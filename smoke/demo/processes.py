@@ -52,6 +52,7 @@ class WorkerSpec:
 class WorkerProcess:
     spec: WorkerSpec
     process: subprocess.Popen[bytes]
+    terminated: bool = False
 
     @property
     def pid(self) -> int:
@@ -66,8 +67,9 @@ class WorkerProcess:
         return self.spec.pidfile.exists() or not self.alive()
 
     def terminate(self) -> None:
-        """Ask for a warm shutdown without waiting for it."""
-        if self.alive():
+        """Ask for a warm shutdown without waiting for it (see `running`)."""
+        if self.alive() and not self.terminated:
+            self.terminated = True
             # The worker's own process group: prefork children and anything it spawned go too.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)

@@ -137,7 +137,8 @@ def test_slow_task_times_out_and_leaves_no_message(
     assert result.returncode == 1
     assert failing(summary) == {"canary:scan.vision"}
     assert (
-        check(summary, "canary:scan.vision")["reason"] == "no result from scan.vision within 0.5s"
+        check(summary, "canary:scan.vision")["reason"]
+        == "no result from scan.vision within 0.5s; consumers of scan.vision: celery@scan-worker-7f9c4"
     )
     assert ready_messages(broker_url, ("scan.vision",)) == {"scan.vision": 0}
 

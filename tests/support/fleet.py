@@ -24,6 +24,7 @@ class FleetWorker:
     expect_answer: bool = True
     env: dict[str, str] = field(default_factory=dict)
     without: tuple[str, ...] = QUIET
+    concurrency: int = 4  # threads; the benchmark's 20-node fleets use fewer to fit on 2 cores
 
 
 @contextlib.contextmanager
@@ -43,6 +44,7 @@ def start_fleet(
                 "SMOKE_TEST_PROBE": "1" if w.probe else "0",
                 **w.env,
             },
+            concurrency=w.concurrency,
             log=log_dir / f"{w.node.replace('@', '_')}.log",
             without=w.without,
         )
