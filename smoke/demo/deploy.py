@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from smoke.demo.config import ScanWorkerSettingsWithPrefix, WorkerSettings
-from smoke.demo.processes import WorkerProcess, WorkerSpec, running, wait_until_booted
+from smoke.demo.processes import WorkerProcess, WorkerSpec, running, wait_until_ready
 from smoke.demo.scenarios import Fleet
 from smoke.demo.site import Site
 
@@ -56,7 +56,7 @@ def specs(fleet: Fleet, pods_dir: Path) -> list[WorkerSpec]:
                 env=deployment.env,
                 log=home / "worker.log",
                 cwd=home,
-                pidfile=home / "worker.pid",
+                ready_file=home / "ready",
                 without=WITHOUT,
             )
         )
@@ -65,8 +65,9 @@ def specs(fleet: Fleet, pods_dir: Path) -> list[WorkerSpec]:
 
 @contextlib.contextmanager
 def deploy(fleet: Fleet, site: Site) -> Iterator[list[WorkerProcess]]:
-    """Start the fleet and wait until every process has booted (not until it answers: a deaf
-    worker never would). Every process is stopped on the way out, whatever happened."""
+    """Start the fleet and wait until every process is ready (consuming, or exited), as Argo CD
+    waits for Healthy pods before PostSync; not until it answers: a deaf worker never would.
+    Every process is stopped on the way out, whatever happened."""
     with running(specs(fleet, site.workdir / "pods"), inherited_env()) as processes:
-        wait_until_booted(processes, BOOT_TIMEOUT_S)
+        wait_until_ready(processes, BOOT_TIMEOUT_S)
         yield processes

@@ -15,10 +15,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 
 STOP_GRACE_S = 5.0
+READY_FILE_ENV = "SMOKE_READY_FILE"
 # Quiet and quick to start. A worker without heartbeat and gossip has no event dispatcher unless it
 # also runs with -E, so it can never be made to send task events: drop "heartbeat" for one that can.
 QUIET = ("heartbeat", "gossip", "mingle")
@@ -35,7 +37,9 @@ class WorkerSpec:
     log: Path | None = None
     without: tuple[str, ...] = QUIET
     cwd: Path | None = None
-    pidfile: Path | None = None  # written once the worker has loaded its app, before it connects
+    # Touched by the worker once it consumes (its app calls `mark_ready` on worker_ready): the
+    # readiness probe a Kubernetes pod would have, without asking the broker.
+    ready_file: Path | None = None
 
     def argv(self) -> list[str]:
         return [
@@ -44,7 +48,6 @@ class WorkerSpec:
             "-P", self.pool, "-c", str(self.concurrency),
             *(f"--without-{feature}" for feature in self.without),
             "-l", "warning",
-            *([f"--pidfile={self.pidfile}"] if self.pidfile else []),
         ]  # fmt: skip
 
 
@@ -61,10 +64,10 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def booted(self) -> bool:
-        """Past its imports (its pidfile exists), or ended."""
-        assert self.spec.pidfile is not None, "booted() needs a WorkerSpec with a pidfile"
-        return self.spec.pidfile.exists() or not self.alive()
+    def ready(self) -> bool:
+        """Consuming (its ready file exists), or ended."""
+        assert self.spec.ready_file is not None, "ready() needs a WorkerSpec with a ready_file"
+        return self.spec.ready_file.exists() or not self.alive()
 
     def terminate(self) -> None:
         """Ask for a warm shutdown without waiting for it (see `running`)."""
@@ -89,6 +92,8 @@ class WorkerProcess:
 def start(spec: WorkerSpec, base_env: Mapping[str, str] | None = None) -> WorkerProcess:
     env = {**(os.environ if base_env is None else base_env), **spec.env}
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if spec.ready_file is not None:
+        env[READY_FILE_ENV] = str(spec.ready_file)
     with contextlib.ExitStack() as stack:
         output = (
             stack.enter_context(spec.log.open("ab")) if spec.log is not None else subprocess.DEVNULL
@@ -119,14 +124,14 @@ def wait_until_answering(
     return answered
 
 
-def wait_until_booted(
+def wait_until_ready(
     processes: Sequence[WorkerProcess],
     timeout_s: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
-    """Wait, without any broker traffic, until every process booted; False if time ran out."""
+    """Wait, without any broker traffic, until every process is ready; False if time ran out."""
     end = time.monotonic() + timeout_s
-    while not all(p.booted() for p in processes):
+    while not all(p.ready() for p in processes):
         if time.monotonic() >= end:
             return False
         sleep(0.05)
@@ -148,3 +153,10 @@ def running(
             worker.terminate()
         for worker in started:
             worker.stop()
+
+
+def mark_ready(**_: Any) -> None:
+    """A `worker_ready` receiver for apps started here: touches the spec's ready file."""
+    path = os.environ.get(READY_FILE_ENV)
+    if path:
+        Path(path).touch()

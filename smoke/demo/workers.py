@@ -11,15 +11,21 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready
 
 from smoke import embedded, worker
 from smoke.demo.config import WorkerSettings
+from smoke.demo.processes import mark_ready
 
 SCAN_TASKS = ("scan.vision", "scan.rule", "scan.answer", "scan.reward")
 CHARACTER_TASKS = ("character.match", "character.save_ownership")
 USERS_TASKS = ("users.save_character",)
 
 Task = Callable[..., dict[str, Any]]
+
+# The demo's readiness probe (Kubernetes pods get one too): `smoke demo` starts its run once every
+# worker consumes, like a PostSync hook once every pod is Ready.
+worker_ready.connect(mark_ready, weak=False)
 
 
 def make_app(name: str, settings: WorkerSettings) -> Celery:

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.webhook import WebhookClient
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from smoke.errors import UsageError
@@ -122,7 +119,11 @@ def _http_failure(status: int, headers: Mapping[str, Any] | None, what: str) -> 
     )
 
 
+# slack_sdk is imported where a post is made: most runs post nothing, and importing it costs every
+# `smoke run` ~40 ms of start-up before the first check.
 def _send_webhook(config: SlackConfig, payload: dict[str, Any], timeout: int) -> str | None:
+    from slack_sdk.webhook import WebhookClient  # noqa: PLC0415
+
     assert config.webhook_url
     client = WebhookClient(config.webhook_url, timeout=timeout, logger=_SDK_LOG, retry_handlers=[])
     response = client.send_dict(payload)
@@ -134,6 +135,9 @@ def _send_webhook(config: SlackConfig, payload: dict[str, Any], timeout: int) ->
 def _send_bot(
     config: SlackConfig, payload: dict[str, Any], timeout: int, thread_ts: str | None = None
 ) -> str | None:
+    from slack_sdk import WebClient  # noqa: PLC0415
+    from slack_sdk.errors import SlackApiError  # noqa: PLC0415
+
     client = WebClient(
         token=config.bot_token,
         base_url=config.api_url,
@@ -173,6 +177,8 @@ class Poster:
         """Post once, retrying transient failures while the budget lasts; the first attempt always
         goes out, so a run that used its whole deadline still tells the team."""
 
+        from slack_sdk.errors import SlackClientError  # noqa: PLC0415
+
         def attempt() -> str | None:
             self.attempts += 1
             timeout = int(min(MAX_ATTEMPT_TIMEOUT_S, max(MIN_ATTEMPT_TIMEOUT_S, self.left())))
@@ -185,7 +191,7 @@ class Poster:
             except (SlackClientError, OSError) as exc:  # refused, reset, timed out, bad URL
                 raise PostFailed(f"{type(exc).__name__}: {exc}", transient=True) from None
 
-        backoff = wait_exponential_jitter(initial=1.0, max=8.0)
+        backoff = wait_exponential_jitter(multiplier=1.0, max=8.0)
 
         def wait(state: RetryCallState) -> float:
             assert state.outcome is not None

@@ -4,11 +4,13 @@ they deploy, the demo suite against the incident's."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from smoke.demo import builds
+from smoke.demo import SCENARIO_NAMES, builds
 from smoke.demo.config import LOCAL_BROKER, ScanWorkerSettingsWithPrefix, WorkerSettings
 from smoke.demo.deploy import inherited_env, pod_name
 from smoke.demo.run import demo_suite
@@ -76,6 +78,17 @@ def test_each_scenario_changes_one_deployment_and_nothing_the_checks_read() -> N
     for scenario in SCENARIOS.values():
         for deployment in scenario.fleet(site()):
             assert deployment.build in builds.BUILDS
+
+
+def test_cli_offers_exactly_the_scenarios_there_are() -> None:
+    assert tuple(SCENARIOS) == SCENARIO_NAMES
+
+
+def test_smoke_run_does_not_import_the_demo_fleet_or_slack_sdk() -> None:
+    # Start-up time is the deploy pipeline's time: the CLI loads these only when they are used.
+    probe = "import smoke.cli, sys; print(sorted(m for m in sys.modules if m.startswith(('smoke.demo.', 'slack_sdk', 'pydantic_settings'))))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_list_explains_every_scenario() -> None:
