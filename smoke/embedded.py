@@ -9,6 +9,7 @@ Without a path the broker is in the working directory.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from pathlib import Path
@@ -18,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
-from kombu.utils.json import dumps
+from kombu.utils.json import dumps, loads
 
 SCHEME = "filesystem"
 TRANSPORT = f"{__name__}:Transport"
@@ -36,6 +37,23 @@ class Channel(filesystem.Channel):  # type: ignore[misc]
         partial = folder / f".{name}.part"
         partial.write_bytes(str_to_bytes(dumps(payload)))
         os.replace(partial, folder / name)
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        """Add a binding to the exchange's table under one lock, from creation on. kombu creates a
+        missing table with a truncating open *before* it takes the lock: two processes binding at
+        once (workers starting, the runner's reply queue) can leave one's JSON over the other's
+        longer one, and every later reader dies of "JSONDecodeError: Extra data"."""
+        file = self._exchange_file(exchange)
+        self.control_folder.mkdir(exist_ok=True)
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        with open(os.open(file, os.O_RDWR | os.O_CREAT, 0o644), "rb+", buffering=0) as table:
+            fcntl.flock(table.fileno(), fcntl.LOCK_EX)
+            text = table.read()
+            bindings = [filesystem.exchange_queue_t(*b) for b in (loads(text) if text else [])]
+            if binding not in bindings:
+                table.seek(0)
+                table.write(str_to_bytes(dumps([binding, *bindings])))
+                table.truncate()
 
 
 class Transport(filesystem.Transport):  # type: ignore[misc]

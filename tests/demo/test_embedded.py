@@ -71,6 +71,37 @@ def test_messages_are_never_seen_half_written(tmp_path: Path) -> None:
     assert sorted(m["i"] for m in received) == list(range(count))
 
 
+def test_concurrent_binds_leave_a_readable_table_with_every_binding(tmp_path: Path) -> None:
+    # Workers binding their pidbox queues while the runner binds its reply queue: kombu's own
+    # _queue_bind could leave one writer's JSON over another's ("Extra data").
+    url = embedded.url_for(tmp_path / "broker")
+    embedded.create(url)
+    rounds, writers = 20, 8
+    for round_ in range(rounds):
+        exchange = f"celery.pidbox.{round_}"
+        start = threading.Barrier(writers)
+
+        def bind(i: int, exchange: str = exchange, start: threading.Barrier = start) -> None:
+            with Connection(
+                url,
+                transport=embedded.transport(url),
+                transport_options=embedded.transport_options(url),
+            ) as conn:
+                start.wait()
+                conn.default_channel._queue_bind(
+                    exchange, "", "", f"node-{i}-with-a-longer-name" * (i % 3 + 1)
+                )
+
+        threads = [threading.Thread(target=bind, args=(i,)) for i in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        with broker.connect(url, 1.0) as conn:
+            queues = {q.queue for q in conn.default_channel.get_table(exchange)}
+        assert queues == {f"node-{i}-with-a-longer-name" * (i % 3 + 1) for i in range(writers)}
+
+
 def test_a_missing_embedded_broker_is_unreachable(tmp_path: Path) -> None:
     url = embedded.url_for(tmp_path / "nothing-here")
     with pytest.raises(BrokerUnreachable, match="no embedded broker in"):
