@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from smoke.checks import DEAF_WORKER_HINT
 from smoke.fleet import FleetSnapshot
-from smoke.kubeapi import Cluster, ClusterError, Pod, Rollout, connect
+from smoke.kubeapi import Cluster, ClusterError, NoCluster, Pod, Rollout, connect
 from smoke.redact import redact_text
 from smoke.results import CheckResult, errored, failed, passed, skipped
 from smoke.suite import Suite, Worker
@@ -72,6 +72,8 @@ class Session:
         ids = (f"rollout:{worker.name}", f"pods:{worker.name}")
         try:
             rollout = self._rollout(worker)
+        except NoCluster as exc:
+            return [skipped(check_id, str(exc)) for check_id in ids]
         except ClusterError as exc:
             if exc.not_found:
                 ref = _ref(worker)

@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from smoke.errors import SmokeError
@@ -34,6 +35,12 @@ class ClusterError(SmokeError):
     @property
     def not_found(self) -> bool:
         return self.status == 404
+
+
+class NoCluster(ClusterError):
+    """Not in a pod and no kubeconfig anywhere: a run from a laptop or CI, where the kube checks
+    have nothing to look at. They are skipped, not failed; a kubeconfig that is named but unusable,
+    or a pod without its service account, is still an error."""
 
 
 @dataclass(frozen=True)
@@ -144,9 +151,16 @@ def connect(environ: Mapping[str, str] | None = None, timeout_s: float = TIMEOUT
     from kubernetes import client, config  # noqa: PLC0415
 
     env = os.environ if environ is None else environ
+    in_pod = bool(env.get("KUBERNETES_SERVICE_HOST"))
+    # kubernetes' own KUBE_CONFIG_DEFAULT_LOCATION froze $KUBECONFIG at its import: not used here.
+    default = Path("~/.kube/config").expanduser()
+    if not in_pod and not env.get("KUBECONFIG") and not default.exists():
+        raise NoCluster(
+            "not in a pod and no kubeconfig: Kubernetes checks skipped (set KUBECONFIG)"
+        )
     configuration = client.Configuration()
     try:
-        if env.get("KUBERNETES_SERVICE_HOST"):
+        if in_pod:
             config.load_incluster_config(client_configuration=configuration)
         else:
             config.load_kube_config(
@@ -155,7 +169,7 @@ def connect(environ: Mapping[str, str] | None = None, timeout_s: float = TIMEOUT
                 persist_config=False,
             )
     except (config.ConfigException, OSError, ValueError) as exc:
-        where = "in-cluster service account" if env.get("KUBERNETES_SERVICE_HOST") else "kubeconfig"
+        where = "in-cluster service account" if in_pod else "kubeconfig"
         raise ClusterError(
             f"no usable Kubernetes config ({where}): {exc}; outside a pod set KUBECONFIG"
         ) from None

@@ -197,6 +197,20 @@ def test_missing_kubeconfig_outside_a_pod_is_an_error_saying_so(
     assert "KUBECONFIG" in results[0].reason
 
 
+def test_no_cluster_and_no_kubeconfig_at_all_skips_the_kube_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run from a laptop or CI against a staging broker: nothing to look at, nothing failed.
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    with kube.session(SUITE) as current:
+        assert current is not None
+        results = current.checks(snapshot())
+    assert [r.status for r in results] == [Status.SKIP, Status.SKIP]
+    assert results[0].reason.startswith("not in a pod and no kubeconfig")
+
+
 def test_kube_ids_are_planned_only_for_watched_workers() -> None:
     ids = engine.planned(SUITE)
     assert "rollout:users-worker" in ids and "pods:users-worker" in ids
