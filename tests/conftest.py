@@ -65,7 +65,12 @@ def redis_client() -> redis.Redis:
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "SLACK_"))}
+    # Nothing of the caller's broker, Slack or pod identity may leak into a test's run.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "SLACK_")) and k != "POD_NAMESPACE"
+    }
     env["PYTHONPATH"] = str(REPO)
     return {**env, **extra}
 

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from junitparser import JUnitXml
 
 from smoke.errors import ExitCode
+from tests.conftest import cli_env, run_cli
 from tests.support.slack_server import TOKEN, FakeSlack, Reply
 
 pytestmark = pytest.mark.integration
@@ -38,29 +37,11 @@ def smoke_run(
 ) -> subprocess.CompletedProcess[str]:
     suite = tmp_path / "suite.yaml"
     suite.write_text(SUITE.format(deadline=deadline))
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "CELERY_")) and k != "POD_NAMESPACE"
-    }
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "smoke",
-            "run",
-            "--suite",
-            str(suite),
-            "--broker",
-            REFUSING_BROKER,
-            *args,
-        ],
-        env={**environ, **(env or {})},
-        capture_output=True,
-        text=True,
+    return run_cli(
+        "run", "--suite", str(suite), "--broker", REFUSING_BROKER, *args,
+        env=cli_env(**(env or {})),
         timeout=60,
-        check=False,
-    )
+    )  # fmt: skip
 
 
 def assert_no_secret(done: subprocess.CompletedProcess[str]) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from hypothesis import strategies as st
 from smoke.errors import ExitCode
 from smoke.report import termination
 from smoke.results import CheckResult, Status, Summary, errored, failed, passed
+from tests.conftest import run_cli
 
 SECRET = "hunter2-very-secret"
 
@@ -109,26 +108,11 @@ def test_cli_writes_the_message_when_the_broker_cannot_be_reached(tmp_path: Path
     suite.write_text("suite: t\ndeadline: 3s\nsettle: 0.3s\nworkers: [{name: w, queues: [q]}]\n")
     target = tmp_path / "termination-log"
     broker = f"amqp://guest:{SECRET}@127.0.0.1:{port}//"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "smoke",
-            "run",
-            "--suite",
-            str(suite),
-            "--broker",
-            broker,
-            "--format",
-            "json",
-            "--termination-log",
-            str(target),
-        ],
-        capture_output=True,
-        text=True,
+    done = run_cli(
+        "run", "--suite", str(suite), "--broker", broker,
+        "--format", "json", "--termination-log", str(target),
         timeout=60,
-        check=False,
-    )
+    )  # fmt: skip
     assert done.returncode == ExitCode.COULD_NOT_RUN, done.stderr
     text = target.read_text()
     assert text.startswith("celery-smoke t: ERROR")
