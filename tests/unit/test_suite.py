@@ -129,3 +129,17 @@ def test_shipped_eco2_suite_is_valid() -> None:
     )
     assert [w.name for w in suite.workers] == ["scan-worker", "character-worker", "users-worker"]
     assert "users.save_character" in suite.queues()
+
+
+def test_the_readme_suite_example_is_valid() -> None:
+    # The README's suite block is what users copy: it must stay a suite the loader accepts.
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    suite = parse(
+        block, CELERY_BROKER_URL="amqp://admin:x@rabbit/eco2", CELERY_RESULT_BACKEND="redis://r"
+    )
+    assert [c.check_id for c in suite.canaries] == [
+        "canary:scan.vision",
+        "canary:users.save_character",
+        "canary:scan.reward-dry-run",
+    ]
