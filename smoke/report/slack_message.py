@@ -202,12 +202,13 @@ def fit(
 def build(summary: Summary, rerun: Sequence[str] = ()) -> dict[str, Any]:
     """The main message: header, labels, counts, failures first, compact passes, footer."""
     verdict = summary.verdict
+    title = f"{VERDICT_EMOJI[verdict]} {VERDICT_WORD[verdict]}: {summary.suite}"
     header = {
         "type": "header",
         "text": {
             "type": "plain_text",
             "emoji": True,
-            "text": clip(f"{VERDICT_EMOJI[verdict]} {VERDICT_WORD[verdict]}: {summary.suite}", 150),
+            "text": clip(title, MAX_HEADER),
         },
     }
     head: list[dict[str, Any]] = [header]

@@ -17,7 +17,6 @@ RULES: dict[str, Rule] = {
     queues.NAMING_RULE: queues.check_naming,
     hook_job.RULE: hook_job.check,
 }
-RULE_IDS = tuple(RULES)
 # Policy rules some teams do not follow: run only when enabled.
 OPT_IN = frozenset({queues.NAMING_RULE})
 
