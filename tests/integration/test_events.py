@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from celery import Celery
 from kombu import Connection
 
@@ -21,7 +22,14 @@ from smoke.results import Status
 from smoke.suite import Suite
 from tests.conftest import REDIS_URL, amqp_url
 from tests.support.fleet import FleetWorker, start_fleet
-from tests.support.runs import check, failing, finish_run, smoke_run, start_run, write_suite
+from tests.support.runs import (
+    check,
+    failing,
+    finish_run,
+    smoke_run,
+    start_run,
+    write_suite,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +114,11 @@ def test_users_worker_that_keeps_no_results_gets_a_specific_verdict(
     assert not task_events_were_on(broker_url, USERS_NODE)
     result, summary = smoke_run(write_suite(tmp_path / "s.yaml", suite(canaries)), broker_url)
     assert failing(summary) == {"canary:match-fails"}, result.stdout
+    # The worker stored what it could (the probe always does); the run forgot it all the same.
+    leftovers = redis.Redis.from_url(REDIS_URL).keys(
+        f"celery-task-meta-smoke-{summary['run_id']}-*"
+    )
+    assert leftovers == []
 
     users = check(summary, "canary:users.save_character")
     assert users["status"] == "pass"

@@ -15,7 +15,15 @@ from kombu import Connection
 
 from tests.conftest import REDIS_URL, amqp_url
 from tests.support.fleet import FleetWorker, start_fleet
-from tests.support.runs import check, failing, finish_run, smoke_run, start_run, write_suite
+from tests.support.runs import (
+    check,
+    failing,
+    finish_run,
+    leftover_results,
+    smoke_run,
+    start_run,
+    write_suite,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,10 +65,6 @@ def ready_messages(broker: str, queues: tuple[str, ...]) -> dict[str, int]:
     with Connection(broker) as conn:
         channel = conn.channel()
         return {q: channel.queue_declare(queue=q, passive=True).message_count for q in queues}
-
-
-def leftover_results(client: redis.Redis, run_id: str) -> list[bytes]:
-    return list(client.scan_iter(match=f"celery-task-meta-smoke-{run_id}-*"))
 
 
 def test_healthy_fleet_passes_and_leaves_nothing_behind(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import redis
 import yaml
 
 from tests.conftest import REDIS_URL, REPO, cli_env, run_cli
@@ -68,3 +69,8 @@ def failing(summary: dict[str, Any]) -> set[str]:
 
 def check(summary: dict[str, Any], check_id: str) -> dict[str, Any]:
     return next(c for c in summary["checks"] if c["id"] == check_id)
+
+
+def leftover_results(client: redis.Redis, run_id: str) -> list[bytes]:
+    """Result keys a run left in Redis: its canaries' ids all start with smoke-<run_id>-."""
+    return list(client.scan_iter(match=f"celery-task-meta-smoke-{run_id}-*"))
