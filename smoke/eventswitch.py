@@ -32,7 +32,6 @@ class Switch:
     turned_on: tuple[str, ...] = ()  # off before the run; ours to switch off again
     already_on: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()  # no event dispatcher: cannot send task events at all
-    silent: tuple[str, ...] = ()  # did not answer
 
 
 @dataclass(frozen=True)
@@ -65,12 +64,7 @@ def enable(app: Celery, connection: Connection, nodes: Collection[str], window_s
             already_on.append(node)
         else:
             unavailable.append(node)
-    return Switch(
-        tuple(turned_on),
-        tuple(already_on),
-        tuple(unavailable),
-        tuple(sorted(set(nodes) - set(replies))),
-    )
+    return Switch(tuple(turned_on), tuple(already_on), tuple(unavailable))
 
 
 def restore(app: Celery, connection: Connection, switch: Switch) -> Restore:
